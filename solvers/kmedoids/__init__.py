@@ -15,6 +15,7 @@ from .api import (  # noqa: F401
     clara,
     dissimilarity_matrix,
     dissimilarity_problem,
+    distances_between,
     initial_medoids,
     kmedoids,
     warm_up,

@@ -161,6 +161,13 @@ def nearest_of(X, med, metric, norms, labels, dist):
         dist[o] = bd
 
 
+@parallel_kernel
+def pair_distances(X, a, b, metric, norms, out):
+    """out[t] = dissimilarity(X[a[t]], X[b[t]])."""
+    for t in prange(a.shape[0]):
+        out[t] = _pair(X, a[t], b[t], metric, norms)
+
+
 @kernel
 def max_asymmetry(D):
     """(largest |D[i,j] - D[j,i]|, i, j) over the matrix, read in blocks to stay in cache."""

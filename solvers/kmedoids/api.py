@@ -188,6 +188,17 @@ def assign_points(X, medoids, metric: str = "euclidean", weights=None):
     return labels, dist, loss
 
 
+def distances_between(X, a, b, metric: str = "euclidean") -> np.ndarray:
+    """d(X[a[t]], X[b[t]]) for index arrays a and b, in float64."""
+    X = _as_points(X)
+    code = _metric_code(metric, X)
+    a = np.require(a, np.int64, ["C"])
+    b = np.require(b, np.int64, ["C"])
+    out = np.empty(a.shape[0])
+    _dist.pair_distances(X, a, b, code, _norms(X, code), out)
+    return out
+
+
 def assign_matrix(D, medoids, weights=None):
     """(labels, distances, loss) of given medoids on a dissimilarity matrix."""
     D = as_dissimilarity(D, D.dtype if np.asarray(D).dtype in (np.float32, np.float64) else "float64",
