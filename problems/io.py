@@ -115,6 +115,8 @@ def read_csv_table(path, *, header: bool | None = None, dtype=np.float64, what: 
                          "not a header)", line=first[0])
     body_start = first[0] if has_header else first[0] - 1
     body = "\n".join(text.splitlines()[body_start:])
+    if has_header and next(lines, None) is None:
+        raise InputError(path, f"no data rows after the header; expected rows of {what}")
     try:
         values = np.loadtxt(io.StringIO(body), delimiter=delim, comments="#", ndmin=2,
                             dtype=np.float64, quotechar='"')

@@ -18,6 +18,7 @@ CACHE_DIR = _cache.configure()
 CACHE_OK = CACHE_DIR is not None
 
 import numba  # noqa: E402  (must come after the cache directory is chosen)
+from numba import prange  # noqa: E402,F401  (re-exported: kernels import it from here)
 
 FASTMATH_FLAGS = frozenset({"nsz", "arcp", "contract", "afn", "reassoc"})
 

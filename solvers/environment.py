@@ -53,10 +53,8 @@ def environment() -> dict:
         "cpu": cpu_model(),
         "logical_cpus": os.cpu_count(),
     }
-    if "numba" in sys.modules:
-        import numba
-
-        env["numba_threads"] = numba.get_num_threads()
+    if "numba" in sys.modules:  # report, but never trigger, the numba import
+        env["numba_threads"] = sys.modules["numba"].get_num_threads()
         env["jit_cache_dir"] = os.environ.get("NUMBA_CACHE_DIR")
     if "numpy" in sys.modules:
         env["blas"] = blas_threads()

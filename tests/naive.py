@@ -111,3 +111,63 @@ def fasterpam(D, medoids, max_iter=100):
         if swaps == swaps_before:
             break
     return loss, med, passes, swaps
+
+
+def build(D, k, weights=None):
+    """PAM BUILD by definition: start from the best single medoid, then repeatedly add the object that
+    lowers the total deviation most (first index on ties; never an existing medoid)."""
+    n = len(D)
+    med = []
+    for _ in range(k):
+        costs = [(total_deviation(D, med + [i], weights), i) for i in range(n) if i not in med]
+        med.append(min(costs)[1])
+    return med
+
+
+def alternating(D, medoids, max_iter=100):
+    """k-means style k-medoids: assign to nearest, move each medoid to its cluster's best member
+    (keeping the current one on ties), until nothing moves. Returns (loss, medoids, rounds)."""
+    D = np.asarray(D, dtype=np.float64)
+    med = list(medoids)
+    rounds = 0
+    for _ in range(max_iter):
+        rounds += 1
+        labels = nearest_labels(D, med)
+        moved = False
+        for slot in range(len(med)):
+            members = np.flatnonzero(labels == slot)
+            cost = D[np.ix_(members, members)].sum(axis=1)
+            current = cost[list(members).index(med[slot])]
+            best = members[int(np.argmin(cost))]
+            if cost.min() < current:
+                med[slot] = int(best)
+                moved = True
+        if not moved:
+            break
+    return total_deviation(D, med), med, rounds
+
+
+def pairwise(X, metric):
+    """Dissimilarity matrices from scipy, with our conventions for zero vectors (cosine, jaccard)."""
+    from scipy.spatial.distance import cdist
+
+    X = np.asarray(X, dtype=np.float64)
+    if metric == "cosine":
+        norms = np.linalg.norm(X, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            D = np.clip(1.0 - (X @ X.T) / np.outer(norms, norms), 0.0, 2.0)
+        zero = norms == 0
+        D[zero, :] = 1.0
+        D[:, zero] = 1.0
+        D[np.ix_(zero, zero)] = 0.0
+        np.fill_diagonal(D, 0.0)
+        return D
+    if metric == "jaccard":
+        B = X != 0
+        inter = B.astype(int) @ B.T.astype(int)
+        union = B.sum(1)[:, None] + B.sum(1)[None, :] - inter
+        with np.errstate(invalid="ignore", divide="ignore"):
+            D = np.where(union == 0, 0.0, 1.0 - inter / np.maximum(union, 1))
+        return D
+    name = {"manhattan": "cityblock"}.get(metric, metric)
+    return cdist(X, X, metric=name)

@@ -9,9 +9,7 @@ second n x n temporary exists. Euclidean distances are summed per pair rather th
 """
 
 import numpy as np
-from numba import prange
-
-from .._jit import kernel, parallel_kernel
+from .._jit import kernel, parallel_kernel, prange
 
 EUCLIDEAN, SQEUCLIDEAN, MANHATTAN, COSINE, JACCARD = 0, 1, 2, 3, 4
 
