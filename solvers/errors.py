@@ -44,3 +44,7 @@ class ParameterError(OptsuiteError):
     @property
     def option(self) -> str:
         return "--" + self.name.replace("_", "-")
+
+
+class ResourceError(OptsuiteError):
+    """The problem does not fit this machine (e.g. an n x n matrix larger than the available memory)."""

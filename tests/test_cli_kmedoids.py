@@ -245,3 +245,13 @@ def test_unwritable_cache_falls_back_without_crashing(optsuite, tmp_path):
     env = {"NUMBA_CACHE_DIR": "/proc/nonexistent/cache", "OPTSUITE_NO_JIT_CACHE": "1"}
     r = optsuite("solve", "kmedoids", "-", "--k", "1", "-q", input="1,2\n3,4\n", env=env)
     assert r.returncode == 0, r
+
+
+def test_too_many_points_for_a_matrix_is_refused(optsuite, tmp_path):
+    """400 000 points would need a 1.2 TB matrix: refused up front (exit 2) with CLARA suggested, and
+    CLARA itself runs on them."""
+    np.save(tmp_path / "X.npy", np.random.default_rng(0).normal(size=(400_000, 2)))
+    r = optsuite("solve", "kmedoids", tmp_path / "X.npy", "--k", "2")
+    assert r.returncode == 2 and "use --method clara" in r.stderr and "GiB" in r.stderr, r
+    r = optsuite("solve", "kmedoids", tmp_path / "X.npy", "--k", "2", "--method", "clara", "--clara-samples", "2", "-q")
+    assert r.returncode == 0 and r.json()["n"] == 400_000

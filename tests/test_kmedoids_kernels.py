@@ -337,3 +337,14 @@ def test_max_iter_reports_not_converged():
     D = matrix(300, 7)
     r = api.kmedoids(D, 20, method="pam", max_iter=1, seed=7)
     assert r.status == "max_iter" and not r.success and r.iterations == 1
+
+
+def test_matrix_too_large_for_memory_is_refused():
+    from optsuite.solvers.errors import ResourceError
+
+    api.check_matrix_memory(1000, "float64", available=10**8)
+    with pytest.raises(ResourceError, match=r"n = 100000 points need a 100000 x 100000 float64 .* 74.5 GiB.*"
+                                            r"--method clara"):
+        api.check_matrix_memory(100_000, "float64", available=8 * 2**30)
+    with pytest.raises(ResourceError, match="or --dtype float32 to halve it"):
+        api.check_matrix_memory(30_000, "float64", available=5 * 2**30)

@@ -65,3 +65,12 @@ def test_kernels_follow_the_jit_policy():
         assert not re.search(r"^\s*(import numba|from numba\b)", text, re.M), path
         assert "fastmath=True" not in text, path
         assert "@njit" not in text and "@numba.njit" not in text, path
+
+
+def test_ci_runs_the_readme_commands_verbatim():
+    readme = (REPO / "README.md").read_text().split("```")[1].strip().splitlines()
+    install_and_run, install_and_test = readme[0], readme[1]
+    assert install_and_run.startswith("pip install . && optsuite solve kmedoids examples/")
+    assert install_and_test == "pip install -e '.[test,peers]' && pytest -q"
+    ci = (REPO / ".ci" / "run").read_text().splitlines()
+    assert install_and_run in ci and install_and_test in ci

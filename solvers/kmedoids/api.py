@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import ParameterError, ResourceError
 from ..result import Result
 from . import _distances as _dist
 from . import _kernels as _k
@@ -157,9 +157,35 @@ def dissimilarity_matrix(X, metric: str = "euclidean", dtype="float64") -> np.nd
     others, 0 from zero vectors), jaccard (0/1 data; two all-zero rows are at distance 0)."""
     X = _as_points(X)
     code = _metric_code(metric, X)
+    check_matrix_memory(X.shape[0], dtype)
     out = np.empty((X.shape[0], X.shape[0]), dtype=_dtype(dtype))
     _dist.fill_matrix(X, code, _norms(X, code), out)
     return out
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new allocations (Linux MemAvailable), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def check_matrix_memory(n: int, dtype="float64", available: int | None = None) -> None:
+    """Refuse an n x n matrix that would take more than 90 % of the available memory."""
+    itemsize = np.dtype(_dtype(dtype)).itemsize
+    need = n * n * itemsize
+    available = available_memory() if available is None else available
+    if available is not None and need > 0.9 * available:
+        gib = 2**30
+        hint = " or --dtype float32 to halve it" if itemsize == 8 and need / 2 <= 0.9 * available else ""
+        raise ResourceError(f"n = {n} points need a {n} x {n} {np.dtype(_dtype(dtype)).name} dissimilarity "
+                            f"matrix of {need / gib:.1f} GiB, but only {available / gib:.1f} GiB of memory is "
+                            f"available; use --method clara, which works on samples{hint}")
 
 
 def _metric_code(metric, X) -> int:
