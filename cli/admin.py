@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from typing import Annotated
@@ -15,9 +14,9 @@ cache_app = typer.Typer(help="Inspect, fill or empty the cache of compiled Numba
 
 
 def _kinds() -> dict:
-    from optsuite.cli.main import KINDS
+    from optsuite.cli.main import kind_modules
 
-    return {name: importlib.import_module(module) for name, module in KINDS.items()}
+    return kind_modules()
 
 
 def list_kinds(

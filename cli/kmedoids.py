@@ -10,6 +10,7 @@ import typer
 
 from optsuite.cli import _run
 
+KIND = "kmedoids"
 SUMMARY = "k-medoids clustering: FasterPAM (default), FastPAM1, PAM, alternating, CLARA, CLARANS"
 METHODS = ("fasterpam", "fastpam1", "pam", "alternate", "clara", "clarans")
 
@@ -158,6 +159,8 @@ def solve(
                             sample_size=clara_size, init=init.value, max_iter=max_iter, seed=seed,
                             shuffle=shuffle, weights=w, progress=progress)
         else:
+            if progress is not None:
+                progress(0, None, f"distances: {n} x {n} {dtype.value} matrix")
             with timer.phase("distances"):
                 D = problem.D if problem.precomputed else api.dissimilarity_matrix(problem.points, metric.value,
                                                                                   dtype.value)

@@ -1,13 +1,14 @@
 """The `optsuite` command: the root Typer app, its sub-apps, and the registry of problem kinds.
 
-Each problem kind has one module in this folder that adds its `solve`, `generate` and `check`
-commands (see `KINDS`); the suite-wide commands (`list`, `info`, `cache`, `bench`) live in `admin.py`
+Each problem kind has one module in this folder that sets `KIND` and adds its `solve`, `generate`
+and `check` commands (found by `kind_modules`); the suite-wide commands (`list`, `info`, `cache`, `bench`) live in `admin.py`
 and `bench.py`.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from typing import Annotated
 
 import typer
@@ -15,10 +16,24 @@ import typer
 from optsuite.cli._run import run_app, set_debug
 from optsuite.cli._version import __version__
 
-#: problem kind -> module under optsuite.cli that registers its commands. One line per kind.
-KINDS = {
-    "kmedoids": "optsuite.cli.kmedoids",
-}
+#: modules of this folder that are not problem kinds
+_NOT_KINDS = {"main", "admin", "bench"}
+
+
+def kind_modules() -> dict:
+    """Problem kind -> its CLI module: every public module of optsuite.cli that sets KIND. A new solver
+    family adds cli/<kind>.py and is picked up here, with no shared registry to edit."""
+    import optsuite.cli
+
+    found = {}
+    for info in sorted(pkgutil.iter_modules(optsuite.cli.__path__), key=lambda m: m.name):
+        if info.name.startswith("_") or info.name in _NOT_KINDS:
+            continue
+        module = importlib.import_module(f"optsuite.cli.{info.name}")
+        if hasattr(module, "KIND"):
+            found[module.KIND] = module
+    return found
+
 
 HELP = """Classical optimisation solvers: Numba kernels behind one command line.
 
@@ -64,8 +79,8 @@ def root(
     set_debug(debug)
 
 
-for _module in KINDS.values():
-    importlib.import_module(_module).register(solve_app, generate_app, check_app)
+for _module in kind_modules().values():
+    _module.register(solve_app, generate_app, check_app)
 
 from optsuite.cli import admin, bench  # noqa: E402
 

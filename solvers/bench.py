@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
+import importlib.util
+import pkgutil
 import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-#: modules that define `cases(quick: bool) -> list[Case]`, one per solver family
-CASE_MODULES = [
-    "optsuite.solvers.kmedoids.bench",
-]
 
 SCHEMA = "optsuite.bench/1"
 
@@ -47,9 +45,19 @@ class Case:
     note: str = ""
 
 
+def case_modules() -> list[str]:
+    """`optsuite.solvers.<family>.bench` for every solver family that has one; each defines
+    `cases(quick: bool) -> list[Case]`."""
+    import optsuite.solvers
+
+    return [f"optsuite.solvers.{m.name}.bench" for m in sorted(pkgutil.iter_modules(optsuite.solvers.__path__),
+                                                                key=lambda m: m.name)
+            if m.ispkg and importlib.util.find_spec(f"optsuite.solvers.{m.name}.bench") is not None]
+
+
 def load_cases(quick: bool, only: list[str] | None) -> list[Case]:
     cases = []
-    for module in CASE_MODULES:
+    for module in case_modules():
         cases.extend(importlib.import_module(module).cases(quick))
     if only:
         cases = [c for c in cases if any(fnmatch.fnmatch(c.name, p) or p in c.name for p in only)]

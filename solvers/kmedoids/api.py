@@ -322,6 +322,8 @@ def kmedoids(D, k, *, method="fasterpam", init="random", medoids=None, max_iter=
         med, init_info = as_medoids(medoids, n, k), {}
         init = "given"
     else:
+        if progress is not None:
+            progress(0, None, f"{init} init of {k} medoids")
         med, init_info = initial_medoids(D, k, init, seed, w)
     t_init = time.process_time() - t0
 
