@@ -185,7 +185,7 @@ def _emit_with_timings(result, solver_timings, timer, out, n):
 
     from optsuite.problems import io
     from optsuite.problems.kmedoids import labels_csv
-    from optsuite.solvers.environment import environment
+    from optsuite.solvers.environment import environment, peak_rss_mib
     from optsuite.solvers.result import jsonable
 
     wall, cpu = timer.report()
@@ -202,6 +202,7 @@ def _emit_with_timings(result, solver_timings, timer, out, n):
     wall, cpu = timer.report()
     result["timings"]["total"] = wall["total"]
     result["cpu_timings"] = {p: cpu[p] for p in ("read", "compile", "solve", "total") if p in cpu}
+    result["peak_rss_mib"] = peak_rss_mib()
     _run.emit(result, out, csv_text=lambda: labels_csv(result["labels"]),
               npz_arrays={"medoids": result["medoids"], "labels": result["labels"]})
 

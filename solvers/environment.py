@@ -59,3 +59,21 @@ def environment() -> dict:
     if "numpy" in sys.modules:
         env["blas"] = blas_threads()
     return env
+
+
+def peak_rss_mib() -> float | None:
+    """Peak resident memory of this process in MiB: VmHWM from /proc (per program, unlike ru_maxrss, which
+    keeps the high-water mark of the parent a child was forked from), else ru_maxrss."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import resource
+
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    except (ImportError, OSError):
+        return None
