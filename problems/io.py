@@ -72,11 +72,12 @@ def _split(line: str, delim: str | None) -> list[str]:
 
 
 def _data_lines(text: str):
-    """Yield (line_number, line) for lines that are neither blank nor '#' comments."""
-    for number, line in enumerate(text.splitlines(), start=1):
+    """Yield (line_number, line) for lines that are neither blank nor '#' comments, lazily (a large file
+    is not split into a list of lines)."""
+    for number, line in enumerate(io.StringIO(text), start=1):
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
-            yield number, line
+            yield number, line.rstrip("\r\n")
 
 
 class Table:
@@ -114,7 +115,10 @@ def read_csv_table(path, *, header: bool | None = None, dtype=np.float64, what: 
         raise InputError(path, f"'{bad}' is not a number (the rest of the line is numeric, so this is "
                          "not a header)", line=first[0])
     body_start = first[0] if has_header else first[0] - 1
-    body = "\n".join(text.splitlines()[body_start:])
+    offset = 0
+    for _ in range(body_start):  # skip the header and the comments before it, without a line list
+        offset = text.index("\n", offset) + 1
+    body = text[offset:]
     if has_header and next(lines, None) is None:
         raise InputError(path, f"no data rows after the header; expected rows of {what}")
     try:
