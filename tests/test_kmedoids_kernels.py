@@ -329,8 +329,11 @@ def test_nearly_symmetric_matrix_is_made_exactly_symmetric_without_touching_the_
 
 def test_progress_callback_reports_rounds():
     calls = []
-    api.kmedoids(matrix(100), 5, progress=lambda done, total, text: calls.append((done, total)))
-    assert calls and calls[-1][0] >= 1 and all(t == 100 for _, t in calls)
+    api.kmedoids(matrix(100), 5, progress=lambda done, total, text: calls.append((done, total, text)))
+    assert calls[0] == (0, None, "random init of 5 medoids")
+    rounds = calls[1:]
+    assert rounds and [d for d, _, _ in rounds] == list(range(1, len(rounds) + 1))
+    assert all(t == 100 and "fasterpam: loss" in text for _, t, text in rounds)
 
 
 def test_max_iter_reports_not_converged():

@@ -219,6 +219,22 @@ def fasterpam_rounds(D, med, near_i, near_d, sec_i, sec_d, R, P, buf, order, sta
 
 
 @kernel
+def _take_best_swap(D, med, near_i, near_d, sec_i, sec_d, best, best_b, best_j, state, loss, w):
+    """Perform the best swap of a PAM-style round if it improves; returns True when the search is over
+    (no improving swap, or the swap's estimated gain was rounding noise and the loss did not drop)."""
+    if best >= 0.0:
+        state[2] = 1
+        return True
+    state[1] += 1
+    new_loss = do_swap(D, med, near_i, near_d, sec_i, sec_d, best_b, best_j, w)
+    done = new_loss >= loss[0]
+    if done:
+        state[2] = 1
+    loss[0] = new_loss
+    return done
+
+
+@kernel
 def fastpam1_rounds(D, med, near_i, near_d, sec_i, sec_d, R, P, buf, state, loss, max_rounds, w):
     """FastPAM1 (Schubert & Rousseeuw 2019/2021): per round, evaluate every candidate against all slots
     in O(n + k) each and perform only the best swap, exactly the swap PAM would take."""
@@ -239,16 +255,7 @@ def fastpam1_rounds(D, med, near_i, near_d, sec_i, sec_d, R, P, buf, state, loss
             best = change
             best_b = b
             best_j = j
-        if best < 0.0:
-            state[1] += 1
-            new_loss = do_swap(D, med, near_i, near_d, sec_i, sec_d, best_b, best_j, w)
-            if new_loss >= loss[0]:
-                state[2] = 1  # the estimated gain was rounding noise: nothing real is left
-                loss[0] = new_loss
-                return
-            loss[0] = new_loss
-        else:
-            state[2] = 1
+        if _take_best_swap(D, med, near_i, near_d, sec_i, sec_d, best, best_b, best_j, state, loss, w):
             return
 
 
@@ -273,16 +280,7 @@ def pam_rounds(D, med, near_i, near_d, sec_i, sec_d, state, loss, max_rounds, w)
                     best = change
                     best_b = m
                     best_j = j
-        if best < 0.0:
-            state[1] += 1
-            new_loss = do_swap(D, med, near_i, near_d, sec_i, sec_d, best_b, best_j, w)
-            if new_loss >= loss[0]:
-                state[2] = 1
-                loss[0] = new_loss
-                return
-            loss[0] = new_loss
-        else:
-            state[2] = 1
+        if _take_best_swap(D, med, near_i, near_d, sec_i, sec_d, best, best_b, best_j, state, loss, w):
             return
 
 
