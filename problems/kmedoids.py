@@ -35,7 +35,7 @@ class KMedoidsProblem:
 def load(path, *, metric: str = "euclidean", dtype: str = "float64", header: bool | None = None) -> KMedoidsProblem:
     """Read points (CSV with or without header, '-' for stdin, .npy, .npz key X/points) or, with
     metric='precomputed', a square dissimilarity matrix (CSV, .npy, .npz key D)."""
-    from optsuite.solvers.kmedoids import as_dissimilarity, dissimilarity_problem
+    from optsuite.solvers.kmedoids import MatrixError, as_dissimilarity
 
     precomputed = metric == "precomputed"
     what = "dissimilarities" if precomputed else "point coordinates"
@@ -50,12 +50,11 @@ def load(path, *, metric: str = "euclidean", dtype: str = "float64", header: boo
                 raise InputError(path, f"value {table.values[r, c]:g} is not 0 or 1; --metric jaccard needs "
                                  "binary data", **_at(table, r, c))
         return KMedoidsProblem(path, metric, points=np.ascontiguousarray(table.values), names=table.names)
-    D = table.values
-    problem = dissimilarity_problem(D)
-    if problem is not None:
-        message, r, c = problem
-        raise InputError(path, message, **(_at(table, r, c) if r >= 0 else {}))
-    return KMedoidsProblem(path, metric, D=as_dissimilarity(D, dtype, check=True), names=table.names)
+    try:
+        D = as_dissimilarity(table.values, dtype, check=True)
+    except MatrixError as e:
+        raise InputError(path, e.detail, **(_at(table, e.row, e.col) if e.row >= 0 else {})) from None
+    return KMedoidsProblem(path, metric, D=D, names=table.names)
 
 
 def _at(table, row, col) -> dict:

@@ -14,7 +14,7 @@ from .api import (  # noqa: F401
     assign_points,
     clara,
     dissimilarity_matrix,
-    dissimilarity_problem,
+    MatrixError,
     distances_between,
     initial_medoids,
     kmedoids,

@@ -47,48 +47,61 @@ def _as_points(X) -> np.ndarray:
     return X
 
 
-def dissimilarity_problem(D) -> tuple[str, int, int] | None:
-    """What is wrong with D as a dissimilarity matrix: (sentence, row, column), or None if it is fine.
-    Checks: square, finite, non-negative, zero diagonal, symmetric (to 1e-9 relative to the largest
-    entry, which tolerates the rounding of BLAS-computed matrices)."""
+class MatrixError(ParameterError):
+    """An invalid dissimilarity matrix; `row` and `col` locate the offending entry (-1 when not one entry)."""
+
+    def __init__(self, message: str, row: int = -1, col: int = -1):
+        super().__init__("D", message)
+        self.row, self.col = row, col
+
+
+def _diagnose(D) -> tuple[MatrixError | None, float]:
+    """(what is wrong with D as a dissimilarity matrix or None, largest |D - D.T|). Checks: square, finite,
+    non-negative, zero diagonal, symmetric to 1e-9 relative to the largest entry (which tolerates the
+    rounding of BLAS-computed matrices)."""
     if D.ndim != 2 or D.shape[0] != D.shape[1]:
-        return f"a dissimilarity matrix must be square, got shape {D.shape}", -1, -1
-    bad = ~np.isfinite(D) if D.dtype.kind == "f" else None
-    if bad is not None and bad.any():
-        r, c = map(int, np.argwhere(bad)[0])
-        return f"entry is {D[r, c]}; dissimilarities must be finite", r, c
+        return MatrixError(f"a dissimilarity matrix must be square, got shape {D.shape}"), 0.0
+    if D.dtype.kind == "f" and not np.isfinite(D).all():
+        r, c = map(int, np.argwhere(~np.isfinite(D))[0])
+        return MatrixError(f"entry is {D[r, c]}; dissimilarities must be finite", r, c), 0.0
     if (D < 0).any():
         r, c = map(int, np.argwhere(D < 0)[0])
-        return f"entry is {D[r, c]}; dissimilarities must be non-negative", r, c
+        return MatrixError(f"entry is {D[r, c]}; dissimilarities must be non-negative", r, c), 0.0
     diag = np.diagonal(D)
     if (diag != 0).any():
         r = int(np.flatnonzero(diag != 0)[0])
-        return f"diagonal entry is {D[r, r]}; the dissimilarity of an object to itself must be 0", r, r
+        return MatrixError(f"diagonal entry is {D[r, r]}; the dissimilarity of an object to itself must be 0",
+                           r, r), 0.0
     worst, i, j = _dist.max_asymmetry(D)
-    scale = float(D.max()) if D.size else 0.0
-    if worst > 1e-9 * scale:
-        return (f"the matrix is not symmetric: D[{i},{j}] = {D[i, j]} but D[{j},{i}] = {D[j, i]}; "
-                "k-medoids needs d(a,b) = d(b,a) (symmetrise it, e.g. (D + D.T) / 2)"), int(i), int(j)
-    return None
+    if worst > 1e-9 * (float(D.max()) if D.size else 0.0):
+        return MatrixError(f"the matrix is not symmetric: D[{i},{j}] = {D[i, j]} but D[{j},{i}] = {D[j, i]}; "
+                           "k-medoids needs d(a,b) = d(b,a) (symmetrise it, e.g. (D + D.T) / 2)", int(i), int(j)), worst
+    return None, worst
 
 
 def as_dissimilarity(D, dtype="float64", *, check: bool = True) -> np.ndarray:
-    """D as an exactly symmetric C-ordered matrix of `dtype` (float32 or float64); validated when `check`.
-    The caller's array is never modified."""
+    """D as a C-ordered matrix of `dtype` (float32 or float64). With `check`, validate it (raising
+    MatrixError) and make it exactly symmetric by copying the upper triangle down. The caller's array is
+    never modified."""
     given = np.asarray(D)
     if given.dtype.kind not in "biuf":
         raise ParameterError("D", f"dissimilarities must be real numbers, got dtype {given.dtype}")
-    if check:
-        problem = dissimilarity_problem(given)
-        if problem is not None:
-            message, r, c = problem
-            raise ParameterError("D", message + (f" (row {r}, column {c})" if r >= 0 and r != c else ""))
     D = np.require(given, _dtype(dtype), ["C", "W"])
-    if check and _dist.max_asymmetry(D)[0] > 0:
-        if np.may_share_memory(D, given):
-            D = D.copy()
-        _dist.mirror_upper(D)  # copy the upper triangle down: exact symmetry
+    if check:
+        problem, asymmetry = _diagnose(D)
+        if problem is not None:
+            raise problem
+        if asymmetry > 0:
+            if np.may_share_memory(D, given):
+                D = D.copy()
+            _dist.mirror_upper(D)
     return D
+
+
+def _storage_dtype(D):
+    """Keep a float32 or float64 matrix as it is; anything else is computed in float64."""
+    dtype = np.asarray(D).dtype
+    return dtype if dtype in (np.float32, np.float64) else np.float64
 
 
 def _dtype(dtype):
@@ -227,8 +240,7 @@ def distances_between(X, a, b, metric: str = "euclidean") -> np.ndarray:
 
 def assign_matrix(D, medoids, weights=None):
     """(labels, distances, loss) of given medoids on a dissimilarity matrix."""
-    D = as_dissimilarity(D, D.dtype if np.asarray(D).dtype in (np.float32, np.float64) else "float64",
-                         check=False)
+    D = as_dissimilarity(D, _storage_dtype(D), check=False)
     med = as_medoids(medoids, D.shape[0])
     labels = np.empty(D.shape[0], np.int64)
     w = as_weights(weights, D.shape[0])
@@ -305,8 +317,7 @@ def kmedoids(D, k, *, method="fasterpam", init="random", medoids=None, max_iter=
     weights: non-negative per-object weights; the loss becomes sum_o w_o d(o, medoid).
     progress: optional callable(done, total, text) called between rounds.
     """
-    D = as_dissimilarity(D, np.asarray(D).dtype if np.asarray(D).dtype in (np.float32, np.float64)
-                         else "float64", check=check)
+    D = as_dissimilarity(D, _storage_dtype(D), check=check)
     n = D.shape[0]
     k = _check_k(k, n)
     _choice("method", method, tuple(m for m in METHODS if m != "clara"))
