@@ -159,6 +159,39 @@ def emit(result: dict, out, *, csv_text=None, npz_arrays=None) -> None:
         check_out(out, (".json",) + ((".csv",) if csv_text else ()) + ((".npz",) if npz_arrays else ()))
 
 
+def finish(result: dict, timer, out, *, solver_timings: dict | None = None, csv_text=None,
+           npz_arrays=None) -> None:
+    """Attach `timings` (wall seconds: read, compile, the solver's own parts, solve, write, total),
+    `cpu_timings` (CPU seconds of read, compile, solve, total), `environment` and `peak_rss_mib` to
+    the result, then write it with `emit`. `write` is the time to serialise the result once in the
+    output's format; for JSON output the final write of the document itself is not included."""
+    import time
+
+    from optsuite.problems import io
+    from optsuite.solvers.environment import environment, peak_rss_mib
+    from optsuite.solvers.result import jsonable
+
+    wall, cpu = timer.report()
+    timings = {p: wall[p] for p in wall if p not in ("solve", "total", "write")}
+    timings.update(solver_timings or {})
+    if "solve" in wall:
+        timings["solve"] = wall["solve"]
+    result["timings"] = timings
+    result["environment"] = environment()
+    w0 = time.perf_counter()
+    suffix = Path(out).suffix.lower() if out is not None and str(out) != "-" else ".json"
+    if suffix == ".csv" and csv_text is not None:
+        csv_text()
+    elif suffix != ".npz":
+        io.dumps_json(jsonable(result))
+    timings["write"] = round(time.perf_counter() - w0, 6)
+    wall, cpu = timer.report()
+    timings["total"] = wall["total"]
+    result["cpu_timings"] = {p: cpu[p] for p in ("read", "compile", "solve", "total") if p in cpu}
+    result["peak_rss_mib"] = peak_rss_mib()
+    emit(result, out, csv_text=csv_text, npz_arrays=npz_arrays)
+
+
 def exit_for_status(status: str) -> None:
     """Exit 3 when the solver stopped without meeting its tolerance (the result is already written)."""
     from optsuite.solvers.result import STATUS

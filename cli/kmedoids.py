@@ -171,40 +171,13 @@ def solve(
             del D
     for message in res.pop("warnings", []):
         _run.warn(message, quiet)
+    solver_timings = res.pop("timings")
     result = {"problem": "kmedoids", "input": input, "metric": metric.value, **res}
-    _emit_with_timings(result, res.pop("timings"), timer, out, n)
+    _run.finish(result, timer, out, solver_timings=solver_timings,
+                csv_text=lambda: problem_io.labels_csv(result["labels"]),
+                npz_arrays={"medoids": result["medoids"], "labels": result["labels"]})
     _run.info(_summary(result), quiet)
     _run.exit_for_status(result["status"])
-
-
-def _emit_with_timings(result, solver_timings, timer, out, n):
-    """Attach timings (wall seconds per phase; CPU seconds under cpu_timings) and the environment,
-    then write. `write` is the time to serialise the result once; for JSON output the final write of
-    the JSON itself is not included."""
-    import time
-
-    from optsuite.problems import io
-    from optsuite.problems.kmedoids import labels_csv
-    from optsuite.solvers.environment import environment, peak_rss_mib
-    from optsuite.solvers.result import jsonable
-
-    wall, cpu = timer.report()
-    result["timings"] = {**{p: wall[p] for p in ("read", "compile", "distances") if p in wall},
-                         **solver_timings, "solve": wall["solve"]}
-    result["environment"] = environment()
-    w0, c0 = time.perf_counter(), time.process_time()
-    suffix = Path(out).suffix.lower() if out is not None else ".json"
-    if suffix == ".csv":
-        labels_csv(result["labels"])
-    else:
-        io.dumps_json(jsonable(result))
-    result["timings"]["write"] = round(time.perf_counter() - w0, 6)
-    wall, cpu = timer.report()
-    result["timings"]["total"] = wall["total"]
-    result["cpu_timings"] = {p: cpu[p] for p in ("read", "compile", "solve", "total") if p in cpu}
-    result["peak_rss_mib"] = peak_rss_mib()
-    _run.emit(result, out, csv_text=lambda: labels_csv(result["labels"]),
-              npz_arrays={"medoids": result["medoids"], "labels": result["labels"]})
 
 
 def _summary(r) -> str:
