@@ -12,6 +12,7 @@ import math
 STATUS = {
     "converged": (True, "converged: no improving step is left"),
     "max_iter": (False, "stopped at --max-iter before converging"),
+    "max_oracle": (False, "stopped at the --max-oracle budget of operator evaluations before converging"),
     "diverged": (False, "diverged: the iterates grew without bound or became NaN"),
     "infeasible": (False, "the problem has no feasible point"),
     "stopped": (False, "stopped early by a callback or an interrupt"),
