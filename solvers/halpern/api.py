@@ -1,0 +1,273 @@
+"""Solve a finite-sum monotone inclusion with the paper's variance-reduced Halpern methods or a baseline,
+and return a `Result`.
+
+Paper: Cai, Alacaoglu, Diakonikolas, "Variance Reduced Halpern Iteration for Finite-Sum Monotone
+Inclusions" (ICLR 2024). Variants:
+
+- vr-halpern: Algorithm 1, for cocoercive F (Halpern anchoring with a recursive, PAGE-style estimator).
+- vr-inexact: Algorithm 2, for monotone Lipschitz F (inexact Halpern on the resolvent of eta (F + G),
+  each resolvent computed by loopless VR-FoRB).
+- halpern: deterministic Halpern, on the forward-backward map when F is cocoercive, else on an inexact
+  resolvent (Diakonikolas 2020).
+- eg, eag: extragradient and extra-anchored gradient (Yoon & Ryu 2021).
+- vr-eg: loopless variance-reduced extragradient (Alacaoglu & Malitsky 2022).
+- auto: vr-halpern on cocoercive problems, else vr-inexact.
+
+Anchored variants (halpern, eag, vr-halpern, vr-inexact) accept restart='adaptive': re-anchor at the
+current point once its residual has halved since the anchor, tested only where F is exact, so it costs
+no oracle call. The paper has no restarts; they are measured in `optsuite bench --only halpern`.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..result import Result
+from . import _kernels as _k
+from .certificate import certificate, project
+from .constants import cocoercivity, lipschitz
+
+VARIANTS = ("auto", "vr-halpern", "vr-inexact", "halpern", "eag", "eg", "vr-eg")
+ANCHORED = ("halpern", "eag", "vr-halpern", "vr-inexact")
+RESTARTS = ("adaptive", "none")
+
+#: default step multipliers (see `_steps` for the constant each one divides)
+DEFAULT_STEP = {"eg": 0.5, "eag": 0.5, "halpern-fb": 1.0, "halpern-ppa": 0.5, "vr-eg": 1.0,
+                "vr-halpern": 1.0, "vr-inexact": 1.0}
+DEFAULT_INNER_STEP = 1.0
+DEFAULT_INNER_ITERS = 0.05
+
+_DRIVERS = {"eg": _k.run_eg, "eag": _k.run_eag, "halpern-fb": _k.run_halpern_fb,
+            "halpern-ppa": _k.run_halpern_ppa, "vr-eg": _k.run_vr_eg, "vr-halpern": _k.run_vr_halpern,
+            "vr-inexact": _k.run_vr_inexact}
+_STATUS = {_k.CONVERGED: "converged", _k.BUDGET: "max_oracle", _k.STOPPED: "stopped",
+           _k.DIVERGED: "diverged", _k.RUNNING: "max_oracle"}
+
+
+def _positive(name, value, upper=None):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(value) or value <= 0:
+        raise ParameterError(name, f"must be a positive number, got {value!r}")
+    if upper is not None and value > upper:
+        raise ParameterError(name, f"must be at most {upper:g}, got {value!r}")
+    return float(value)
+
+
+def resolve_variant(problem, variant: str, force: bool = False) -> tuple[str, dict]:
+    """The method that runs ('halpern' becomes halpern-fb or halpern-ppa) and the cocoercivity facts
+    behind the choice. vr-halpern on a problem that is not cocoercive is refused unless `force`."""
+    if variant not in VARIANTS:
+        raise ParameterError("variant", f"must be one of {', '.join(VARIANTS)}; got {variant!r}")
+    needs_coco = variant in ("auto", "halpern", "vr-halpern")
+    L, L_avg, reason = cocoercivity(problem) if needs_coco else (math.inf, math.inf, "")
+    coco = math.isfinite(L)
+    facts = {"cocoercive": coco} if needs_coco else {}
+    if variant == "auto":
+        return ("vr-halpern" if coco else "vr-inexact"), facts
+    if variant == "halpern":
+        return ("halpern-fb" if coco else "halpern-ppa"), facts
+    if variant == "vr-halpern" and not coco and not force:
+        raise ParameterError("variant", f"vr-halpern needs a cocoercive operator and this {problem.family} "
+                             f"problem's is not ({reason}); use vr-inexact (the paper's method for monotone "
+                             "problems), or --force to run it without a guarantee")
+    return variant, facts
+
+
+def _steps(problem, method, step, batch, inner_step, inner_iters):
+    """Step sizes and method parameters, from the Lipschitz/cocoercivity constants of the problem."""
+    n = problem.n
+    c = _positive("step", step) if step is not None else DEFAULT_STEP[method]
+    prm = {"step": c}
+    if method in ("eg", "eag", "halpern-ppa"):
+        L = _nonzero(lipschitz(problem))
+        if method == "halpern-ppa" and c >= 1:
+            raise ParameterError("step", "deterministic halpern on a monotone problem computes each resolvent "
+                                 "by the contraction v <- P(u - eta F v), which needs --step < 1 "
+                                 f"(eta = step / L_F); got {c:g}")
+        prm.update(eta=c / L, L_F=L)
+        if method == "halpern-ppa":
+            prm["contraction"] = c
+    elif method == "halpern-fb":
+        L = _nonzero(cocoercivity(problem)[0])
+        if c > 2:
+            raise ParameterError("step", "the forward-backward map is nonexpansive only for eta <= 2/L "
+                                 f"(--step <= 2); got {c:g}")
+        prm.update(eta=c / L, L_coco=L)
+    elif method == "vr-eg":
+        LQ = _nonzero(lipschitz(problem, average=True))
+        p = 1.0 / n
+        prm.update(tau=c * math.sqrt(p) / LQ, p=p, L_Q=LQ)
+    elif method == "vr-halpern":
+        L, L_avg, _ = cocoercivity(problem)
+        if math.isfinite(L_avg):
+            L_avg = _nonzero(L_avg)
+            prm.update(eta=c / L_avg, L_Q_coco=L_avg)
+        else:  # --force on a merely monotone problem: the Lipschitz-on-average constant instead
+            LQ = _nonzero(lipschitz(problem, average=True))
+            prm.update(eta=c / LQ, L_Q=LQ)
+        b = batch if batch is not None else math.ceil(math.sqrt(n))
+        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or not 1 <= b <= n:
+            raise ParameterError("batch", f"must be an integer between 1 and the number of components n = {n}; "
+                                 f"got {b!r}")
+        prm["batch"] = int(b)
+    else:
+        if n < 2:
+            raise ParameterError("variant", "vr-inexact needs at least 2 components (its inner VR-FoRB "
+                                 "refreshes with probability 1/n < 1); use halpern or eag for n = 1")
+        LQ = _nonzero(lipschitz(problem, average=True))
+        gamma = _positive("inner_step", inner_step) if inner_step is not None else DEFAULT_INNER_STEP
+        cin = _positive("inner_iters", inner_iters) if inner_iters is not None else DEFAULT_INNER_ITERS
+        p = 1.0 / n
+        eta = c * math.sqrt(n) / LQ
+        prm.update(eta=eta, tau=gamma * math.sqrt(p * (1 - p)) / (1 + eta * LQ), p=p, inner_step=gamma,
+                   inner_iters=cin, L_Q=LQ)
+    return prm
+
+
+def _nonzero(L):
+    """A constant of 0 means F is constant on the set: any step works; use 1."""
+    return L if L > 0 else 1.0
+
+
+def _kernel_params(method, prm, budget, restart):
+    f = {"eg": [prm.get("eta")], "eag": [prm.get("eta")], "halpern-fb": [prm.get("eta")],
+         "halpern-ppa": [prm.get("eta"), prm.get("contraction")], "vr-eg": [prm.get("tau"), prm.get("p")],
+         "vr-halpern": [prm.get("eta")],
+         "vr-inexact": [prm.get("eta"), prm.get("tau"), prm.get("p"), prm.get("inner_iters")]}[method]
+    i = [budget, int(restart), prm.get("batch", 0)]
+    return np.array(f, dtype=np.float64), np.array(i, dtype=np.int64)
+
+
+def solve(problem, variant: str = "auto", *, restart: str | None = None, tol: float = 1e-6,
+          max_oracle: float = 1000.0, step: float | None = None, batch: int | None = None,
+          inner_step: float | None = None, inner_iters: float | None = None, seed: int = 0, z0=None,
+          force: bool = False, progress=None) -> Result:
+    """Find z with 0 in F(z) + N_C(z) for a `MonotoneProblem` (see `problem.py`).
+
+    variant: one of VARIANTS. restart: 'adaptive' (default for the anchored variants) or 'none'.
+    tol: stop when the residual ||z - P(z - F z)|| at a point where F is exact is <= tol.
+    max_oracle: budget in epochs (one epoch = n component calls), counted exactly.
+    step: multiplier of the variant's step size (eta = step / L for its constant L; see README).
+    batch (vr-halpern, default ceil(sqrt n)); inner_step, inner_iters (vr-inexact: tau and the inner
+    iteration count are these multiples of the paper's); seed: sampling; z0: start (default P(0));
+    force: run vr-halpern on a problem that is not cocoercive; progress: callable(done, total, text).
+    """
+    timings = {}
+    t0 = time.perf_counter()
+    method, facts = resolve_variant(problem, variant, force)
+    base = method.split("-")[0] if method.startswith("halpern") else method
+    if restart is None:
+        restart = "adaptive" if base in ANCHORED else "none"
+    if restart not in RESTARTS:
+        raise ParameterError("restart", f"must be one of {', '.join(RESTARTS)}; got {restart!r}")
+    if restart == "adaptive" and base not in ANCHORED:
+        raise ParameterError("restart", f"adaptive restart re-anchors the anchored methods "
+                             f"({', '.join(ANCHORED)}); {base} has no anchor")
+    tol = float(tol)
+    if not tol >= 0:
+        raise ParameterError("tol", f"must be >= 0, got {tol!r}")
+    max_oracle = _positive("max_oracle", max_oracle)
+    if max_oracle < 1:
+        raise ParameterError("max_oracle", f"must be at least 1 epoch (one full evaluation of F); got {max_oracle:g}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ParameterError("seed", f"must be a non-negative integer, got {seed!r}")
+    prm = _steps(problem, method, step, batch, inner_step, inner_iters)
+    timings["constants"] = round(time.perf_counter() - t0, 6)
+
+    n, d = problem.n, problem.d
+    z0 = project(problem, np.zeros(d)) if z0 is None else _start(problem, z0)
+    budget = int(math.floor(max_oracle * n + 1e-9))
+    fprm, iprm = _kernel_params(method, prm, budget, restart == "adaptive")
+    counts = np.zeros(8, dtype=np.int64)
+    hist = np.zeros((budget // n + 2, 2))
+    best = z0.copy()
+    fstate = np.full(3, np.nan)
+    monitor = np.zeros(4)
+    rng = np.random.default_rng(seed)
+    args = (problem.op, problem.sets, z0, fprm, iprm, tol, rng, counts, hist, best, fstate, monitor)
+    t1 = time.perf_counter()
+    _run(_DRIVERS[method], args, monitor, progress, max_oracle, n, method)
+    timings["iterations"] = round(time.perf_counter() - t1, 6)
+
+    res = Result(variant=base, method=method, requested_variant=variant, restart=restart,
+                 family=problem.family, n=n, dims=problem.dims, seed=seed)
+    res.set_status(_STATUS[int(counts[_k.STATUS])], _detail(int(counts[_k.STATUS]), tol, max_oracle))
+    t2 = time.perf_counter()
+    cert = certificate(problem, best)
+    timings["certificate"] = round(time.perf_counter() - t2, 6)
+    calls = int(counts[_k.CALLS])
+    checks = min(int(counts[_k.CHECKS]), hist.shape[0])
+    res.update(objective=cert.pop("objective"), **cert,
+               solution={k: v.copy() for k, v in problem.split_point(best).items()},
+               iterations=int(counts[_k.ITERS]),
+               counters={"oracle_calls": calls, "epochs": calls / n, "full_evaluations": int(counts[_k.FULL]),
+                         "component_differences": int(counts[_k.DIFFS]), "iterations": int(counts[_k.ITERS]),
+                         "inner_iterations": int(counts[_k.INNER]), "restarts": int(counts[_k.RESTARTS]),
+                         "checks": int(counts[_k.CHECKS])},
+               params={**facts, **prm, "tol": tol, "max_oracle_epochs": max_oracle},
+               history=[[float(c) / n, float(r)] for c, r in hist[:checks]],
+               timings=timings)
+    return res
+
+
+def _detail(status, tol, max_oracle):
+    if status == _k.CONVERGED:
+        return f"residual <= {tol:g}"
+    if status in (_k.BUDGET, _k.RUNNING):
+        return f"{max_oracle:g} epochs"
+    return None
+
+
+def _start(problem, z0) -> np.ndarray:
+    z0 = np.asarray(z0, dtype=np.float64).reshape(-1)
+    if z0.shape[0] != problem.d or not np.isfinite(z0).all():
+        raise ParameterError("z0", f"must be {problem.d} finite numbers")
+    return project(problem, z0)
+
+
+def _run(driver, args, monitor, progress, max_oracle, n, method):
+    """Run the kernel in a worker thread (it releases the GIL) so that the main thread can show progress
+    and turn Ctrl-C into a clean stop at the kernel's next check (status 'stopped')."""
+    box = {}
+
+    def target():
+        try:
+            driver(*args)
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = e
+
+    worker = threading.Thread(target=target, name="optsuite-halpern", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+            if progress is not None and worker.is_alive() and monitor[0] > 0:
+                progress(int(monitor[0] / n), int(max_oracle),
+                         f"{method}: epoch {monitor[0] / n:.0f}, residual {monitor[1]:.3e} (best {monitor[2]:.3e})")
+    except KeyboardInterrupt:
+        monitor[3] = 1.0
+        worker.join()
+    if "error" in box:
+        raise box["error"]
+
+
+def warm_up(variants=VARIANTS) -> None:
+    """Compile (or load from the cache) the kernels a run of these variants calls, on tiny problems with
+    the same dtypes: the CLI times this as the `compile` phase."""
+    from .problem import least_squares, matrix_game
+
+    rng = np.random.default_rng(0)
+    game = matrix_game(rng.standard_normal((2, 3, 3)))
+    lsq = least_squares(rng.standard_normal((3, 2)), rng.standard_normal(3), "simplex")
+    for v in variants:
+        problem = lsq if v in ("auto", "vr-halpern", "halpern") else game
+        solve(problem, v, max_oracle=4, tol=0.0)
+        if v == "halpern":
+            solve(game, v, max_oracle=4, tol=0.0)
