@@ -33,8 +33,10 @@ def blas_threads() -> list[dict]:
         from threadpoolctl import threadpool_info
     except ImportError:
         return []
+    # some pools (scipy's Matrix Market reader) report `version` as a function to call
     return [
-        {k: pool.get(k) for k in ("user_api", "internal_api", "num_threads", "version")}
+        {k: (v() if callable(v) else v) for k, v in ((k, pool.get(k)) for k in
+                                                     ("user_api", "internal_api", "num_threads", "version"))}
         for pool in threadpool_info()
     ]
 
