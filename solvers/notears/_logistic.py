@@ -133,8 +133,8 @@ def _newton_step(H, g, w, lam1, penalty, preds, v, k, step):
         biggest = 0.0
         for a in range(k):
             h = H[a, a]
-            grad_a = g[a] + Hs[a] - h * (z[a] - w[a])
-            u = h * z[a] - grad_a
+            others = g[a] + Hs[a] - h * (z[a] - w[a])  # model gradient at z without coordinate a's own term
+            u = h * w[a] - others
             thr = lam1 * penalty[preds[a], v]
             new = 0.0
             if u > thr:
