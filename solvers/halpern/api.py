@@ -37,9 +37,15 @@ ANCHORED = ("halpern", "eag", "vr-halpern", "vr-inexact")
 RESTARTS = ("adaptive", "none")
 
 #: default step multipliers (see `_steps` for the constant each one divides)
-DEFAULT_STEP = {"eg": 0.5, "eag": 0.5, "halpern-fb": 1.0, "halpern-ppa": 0.5, "vr-eg": 1.0,
-                "vr-halpern": 1.0, "vr-inexact": 1.0}
-DEFAULT_INNER_STEP = 1.0
+#: default step multipliers (see `_steps` for the constant each one divides), chosen by the measurements
+#: in solvers/halpern/bench.py: EG needs eta < 1/L_F (0.9); EAG's proven constant 1/8 (EAG-C) converged
+#: 2-6x slower than 0.9 on every bench instance; the forward-backward map is nonexpansive up to 2/L
+#: (1.8); vr-halpern was fastest at 5/L_Q (the authors' scale) on the least-squares instance and
+#: diverged at 8, so 3 keeps a margin; vr-inexact's inner scale 5 (the authors') diverged on the
+#: quadratic saddle, 4 did not.
+DEFAULT_STEP = {"eg": 0.9, "eag": 0.9, "halpern-fb": 1.8, "halpern-ppa": 0.5, "vr-eg": 1.0,
+                "vr-halpern": 3.0, "vr-inexact": 1.0}
+DEFAULT_INNER_STEP = 4.0
 DEFAULT_INNER_ITERS = 0.05
 
 _DRIVERS = {"eg": _k.run_eg, "eag": _k.run_eag, "halpern-fb": _k.run_halpern_fb,
@@ -105,13 +111,9 @@ def _steps(problem, method, step, batch, inner_step, inner_iters):
         p = 1.0 / n
         prm.update(tau=c * math.sqrt(p) / LQ, p=p, L_Q=LQ)
     elif method == "vr-halpern":
+        LQ = _nonzero(lipschitz(problem, average=True))
         L, L_avg, _ = cocoercivity(problem)
-        if math.isfinite(L_avg):
-            L_avg = _nonzero(L_avg)
-            prm.update(eta=c / L_avg, L_Q_coco=L_avg)
-        else:  # --force on a merely monotone problem: the Lipschitz-on-average constant instead
-            LQ = _nonzero(lipschitz(problem, average=True))
-            prm.update(eta=c / LQ, L_Q=LQ)
+        prm.update(eta=c / LQ, L_Q=LQ, L_coco=L, L_Q_coco=L_avg)
         b = batch if batch is not None else math.ceil(math.sqrt(n))
         if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or not 1 <= b <= n:
             raise ParameterError("batch", f"must be an integer between 1 and the number of components n = {n}; "
@@ -258,16 +260,18 @@ def _run(driver, args, monitor, progress, max_oracle, n, method):
         raise box["error"]
 
 
-def warm_up(variants=VARIANTS) -> None:
-    """Compile (or load from the cache) the kernels a run of these variants calls, on tiny problems with
-    the same dtypes: the CLI times this as the `compile` phase."""
+def warm_up(methods=tuple(_DRIVERS)) -> None:
+    """Compile (or load from the cache) the kernels that these methods (see `resolve_variant`: eg, eag,
+    halpern-fb, halpern-ppa, vr-eg, vr-halpern, vr-inexact) call, plus the constants and certificate
+    kernels, on tiny problems with the same dtypes: the CLI times this as the `compile` phase."""
     from .problem import least_squares, matrix_game
 
     rng = np.random.default_rng(0)
     game = matrix_game(rng.standard_normal((2, 3, 3)))
     lsq = least_squares(rng.standard_normal((3, 2)), rng.standard_normal(3), "simplex")
-    for v in variants:
-        problem = lsq if v in ("auto", "vr-halpern", "halpern") else game
-        solve(problem, v, max_oracle=4, tol=0.0)
-        if v == "halpern":
-            solve(game, v, max_oracle=4, tol=0.0)
+    for method in methods:
+        if method not in _DRIVERS:
+            raise ValueError(f"unknown method {method!r}")
+        problem = lsq if method in ("halpern-fb", "vr-halpern") else game
+        variant = method.split("-")[0] if method.startswith("halpern") else method
+        solve(problem, variant, max_oracle=4, tol=0.0)

@@ -68,9 +68,10 @@ def _tangent_matrix(problem) -> np.ndarray:
 
 
 def _dense_mean(problem) -> np.ndarray:
-    """T Jbar T as a dense matrix (affine and quadratic problems store Jbar)."""
+    """T Jbar T as a dense matrix (affine and quadratic problems store Jbar; least squares: A^T A / n)."""
     T = _tangent_matrix(problem)
-    return T @ problem.mean @ T
+    J = problem.mat.T @ problem.mat / problem.n if problem.family == "least-squares" else problem.mean
+    return T @ J @ T
 
 
 def monotonicity(problem) -> float:
@@ -96,9 +97,9 @@ def _cocoercivity(problem):
     if problem.family == "matrix-game":
         return math.inf, math.inf, ("a bilinear game is monotone but not cocoercive: <F u - F v, u - v> = 0 "
                                     "for every pair of points")
-    if problem.family == "least-squares":
+    if problem.family == "least-squares" and problem.d > DENSE_LIMIT:
         # F = grad of a convex L-smooth function: 1/L-cocoercive (Baillon-Haddad); a component
-        # a_i a_i^T is ||T a_i||^2-cocoercive, so the on-average constant is the largest of these.
+        # a_i a_i^T is ||T a_i||^2-cocoercive, so the largest of these bounds the on-average constant.
         A = problem.mat @ _tangent_matrix(problem)
         return lipschitz(problem), float((A * A).sum(axis=1).max()), ""
     if problem.d > DENSE_LIMIT:
