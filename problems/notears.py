@@ -129,11 +129,11 @@ def load_edges(path, names: list[str]) -> np.ndarray:
     index = {name: j for j, name in enumerate(names)}
     d = len(names)
     E = np.zeros((d, d), dtype=bool)
-    for number, line in _name_lines(path):
+    for k, (number, line) in enumerate(_name_lines(path)):
         fields = [f.strip().strip('"') for f in (line.split(",") if "," in line else line.split())]
         if len(fields) != 2:
             raise InputError(path, f"{len(fields)} fields; expected two: source,target", line=number)
-        if number == 1 and fields[0].lower() == "source" and fields[1].lower() == "target":
+        if k == 0 and [f.lower() for f in fields] == ["source", "target"]:
             continue
         a = _node(path, fields[0], index, number, "source,target variable names")
         b = _node(path, fields[1], index, number, "source,target variable names")
