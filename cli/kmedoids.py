@@ -59,6 +59,8 @@ Methods: fasterpam (default; eager swaps with the O(k) trick of Schubert & Rouss
 at the same quality), fastpam1 (exactly PAM's swaps, O(k) faster), pam (the original SWAP, O(k n^2)
 per swap, as a reference), alternate (k-means style; fast, but clearly worse optima), clara
 (FasterCLARA on samples: no n x n matrix, for large n), clarans (randomised search).
+--coreset M runs the method on a weighted sensitivity-sampling coreset of about M points instead of all
+of them (no n x n matrix either; better medoids than CLARA in the same time).
 
 Output: JSON on stdout (problem, method, k, n, status, objective, medoids, labels, iterations,
 counters, timings, environment, seed); --out FILE.json|.csv|.npz writes a file instead
@@ -105,6 +107,12 @@ def solve(
     header: Annotated[Optional[bool], typer.Option("--header/--no-header", show_default="detect",
                                                    rich_help_panel=INP,
                                                    help="Whether the CSV's first line names the columns.")] = None,
+    coreset: Annotated[Optional[int], typer.Option("--coreset", metavar="M", min=1, rich_help_panel=ALG,
+                                                   show_default=False, help=(
+        "Solve on a sensitivity-sampling coreset of about M weighted points (D^1 seeding of 2k centres, "
+        "sensitivities from distances to them), refine, then assign all points and report the full-data "
+        "TD: no n x n matrix, for millions of points. M of 50-100 k is typical; --method applies to the "
+        "coreset."))] = None,
     clara_samples: Annotated[int, typer.Option("--clara-samples", min=1, rich_help_panel=ALG,
                                                help="clara: number of samples.")] = 5,
     clara_size: Annotated[Optional[int], typer.Option("--clara-size", min=1, rich_help_panel=ALG,
@@ -137,6 +145,10 @@ def solve(
     timer = PhaseTimer()
     _run.check_out(out, (".json", ".csv", ".npz"))
     _run.refuse_overwriting_input(out, input, weights, init_medoids)
+    if coreset is not None:
+        from optsuite.solvers.sampling import coreset as coreset_api
+
+        coreset_api.check_options(metric=metric.value, method=method.value)
     with timer.phase("read"):
         problem = problem_io.load(input, metric=metric.value, dtype=dtype.value, header=header)
         n = problem.n
@@ -148,12 +160,23 @@ def solve(
         med0 = problem_io.load_medoids(init_medoids, n, k) if init_medoids is not None else None
     if method is Method.clara and med0 is not None:
         _run.warn("--init-medoids is ignored by --method clara (each sample starts from --init)", quiet)
+    if coreset is not None and med0 is not None:
+        _run.warn("--init-medoids is ignored with --coreset (the search starts from --init on the coreset)", quiet)
     _run.configure_threads(threads)
     with timer.phase("compile"):
-        api.warm_up(method=method.value, init=init.value, dtype=dtype.value, metric=metric.value,
-                    weighted=w is not None, k=k, given_medoids=med0 is not None, shuffle=shuffle)
+        if coreset is not None:
+            coreset_api.warm_up(method=method.value, init=init.value, dtype=dtype.value, metric=metric.value, k=k)
+        else:
+            api.warm_up(method=method.value, init=init.value, dtype=dtype.value, metric=metric.value,
+                        weighted=w is not None, k=k, given_medoids=med0 is not None, shuffle=shuffle)
     with _run.progress_reporter(quiet, method.value) as progress, timer.phase("solve"):
-        if method is Method.clara:
+        if coreset is not None:
+            res = coreset_api.kmedoids_coreset(problem.points, k, coreset, metric=metric.value, dtype=dtype.value,
+                                               method=method.value, init=init.value, max_iter=max_iter, seed=seed,
+                                               shuffle=shuffle, weights=w, clarans_local=clarans_local,
+                                               clarans_neighbors=clarans_neighbors,
+                                               clarans_variant=clarans_variant.value, progress=progress)
+        elif method is Method.clara:
             data = problem.D if problem.precomputed else problem.points
             res = api.clara(data, k, metric=metric.value, dtype=dtype.value, samples=clara_samples,
                             sample_size=clara_size, init=init.value, max_iter=max_iter, seed=seed,

@@ -198,7 +198,7 @@ def check_matrix_memory(n: int, dtype="float64", available: int | None = None) -
         hint = " or --dtype float32 to halve it" if itemsize == 8 and need / 2 <= 0.9 * available else ""
         raise ResourceError(f"n = {n} points need a {n} x {n} {np.dtype(_dtype(dtype)).name} dissimilarity "
                             f"matrix of {need / gib:.1f} GiB, but only {available / gib:.1f} GiB of memory is "
-                            f"available; use --method clara, which works on samples{hint}")
+                            f"available; use --method clara, which works on samples, or --coreset M{hint}")
 
 
 def _metric_code(metric, X) -> int:

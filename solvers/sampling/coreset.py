@@ -124,6 +124,16 @@ def refine_medoids(X, medoids, labels, dist, loss, metric, weights, rounds: int,
     return medoids, labels, dist, loss, kept
 
 
+def check_options(*, metric: str, method: str) -> None:
+    """Refuse option combinations a coreset cannot serve (before any file is read)."""
+    if metric == "precomputed":
+        raise ParameterError("coreset", "works on points; with --metric precomputed the n x n matrix "
+                             "exists already, so drop --coreset")
+    if method == "clara":
+        raise ParameterError("coreset", "replaces CLARA's uniform samples by one importance sample; "
+                             "choose --method clara or --coreset, not both")
+
+
 def kmedoids_coreset(X, k: int, size: float, *, metric: str = "euclidean", dtype: str = "float64",
                      method: str = "fasterpam", init: str = "random", max_iter=None, seed: int = 0,
                      shuffle: bool = False, weights=None, clarans_local: int = 2, clarans_neighbors=None,
@@ -141,12 +151,7 @@ def kmedoids_coreset(X, k: int, size: float, *, metric: str = "euclidean", dtype
         raise ParameterError("k", f"must be between 1 and the number of points n = {n}; got {k}")
     if not size >= k:
         raise ParameterError("coreset", f"the coreset size must be at least k = {k}; got {size}")
-    if metric == "precomputed":
-        raise ParameterError("coreset", "works on points; with --metric precomputed the n x n matrix "
-                             "exists already, so drop --coreset")
-    if method == "clara":
-        raise ParameterError("coreset", "replaces CLARA's uniform samples by one importance sample; "
-                             "choose --method clara or --coreset, not both")
+    check_options(metric=metric, method=method)
     w = km.as_weights(weights, n)
     rng_seed, rng_sample, rng_refine = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
     timings = {}
