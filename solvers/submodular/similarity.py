@@ -1,0 +1,166 @@
+"""Similarity matrices for facility location, from feature vectors: dense n x n, or sparse with the
+K nearest neighbours of each point. Every kernel's exact formula is in `FORMULAS` (printed by the CLI
+and stored in results), so results can be compared with other libraries:
+
+- euclidean: s_ij = max_ab D2_ab - D2_ij, D2 = squared euclidean distance (apricot's 'euclidean');
+- cosine:    s_ij = cos^2(x_i, x_j) (apricot's 'cosine'; a zero vector has similarity 0);
+- rbf:       s_ij = exp(-gamma D2_ij), gamma = 1 / d unless given.
+
+With K nearest neighbours, row i keeps s_ij for the K points nearest to i (itself included) and 0
+elsewhere; the euclidean maximum is then taken over the stored pairs. Row i is what candidate i
+represents (apricot's orientation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ParameterError, ResourceError
+from . import _similarity as _ks
+
+METRICS = ("euclidean", "cosine", "rbf")
+FORMULAS = {
+    "euclidean": "s_ij = max_ab D2_ab - D2_ij, D2 = squared euclidean distance (apricot 'euclidean')",
+    "cosine": "s_ij = cos(x_i, x_j)^2 (apricot 'cosine')",
+    "rbf": "s_ij = exp(-gamma * D2_ij), D2 = squared euclidean distance",
+}
+KNN_FORMULAS = {
+    "euclidean": "s_ij = max_stored D2 - D2_ij for the K nearest j of each i (itself included), else 0",
+    "cosine": "s_ij = cos(x_i, x_j)^2 for the K nearest j of each i (itself included), else 0",
+    "rbf": "s_ij = exp(-gamma * D2_ij) for the K nearest j of each i (itself included), else 0",
+}
+
+_BLOCK_BYTES = 128 * 2**20
+
+
+def formula(metric: str, knn: int | None = None, gamma: float | None = None, d: int | None = None) -> str:
+    text = (KNN_FORMULAS if knn else FORMULAS)[metric]
+    if knn:
+        text = text.replace("K nearest", f"{knn} nearest")
+    if metric == "rbf":
+        g = gamma if gamma is not None else (1.0 / d if d else None)
+        text += f", gamma = {g:.10g}" if g is not None else ""
+    return text
+
+
+def _points(X) -> np.ndarray:
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        raise ParameterError("X", f"features must be real numbers, got dtype {X.dtype}")
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise ParameterError("X", f"features must be a non-empty 2-D array (n points x d features), got {X.shape}")
+    X = np.require(X, np.float64, ["C"])
+    if not np.isfinite(X).all():
+        r, c = np.argwhere(~np.isfinite(X))[0]
+        raise ParameterError("X", f"features must be finite; entry [{r}, {c}] is {X[r, c]}")
+    return X
+
+
+def _gamma(gamma, d):
+    if gamma is None:
+        return 1.0 / d
+    if not np.isfinite(gamma) or gamma <= 0:
+        raise ParameterError("gamma", f"must be a positive number, got {gamma}")
+    return float(gamma)
+
+
+def dense_bytes(n: int, m: int | None = None) -> int:
+    return n * (n if m is None else m) * 8
+
+
+def check_dense_memory(n: int, available: int | None = None) -> None:
+    """Refuse an n x n float64 similarity that would take more than 90 % of the available memory."""
+    from optsuite.solvers.kmedoids.api import available_memory
+
+    need = dense_bytes(n)
+    available = available_memory() if available is None else available
+    if available is not None and need > 0.9 * available:
+        gib = 2**30
+        raise ResourceError(f"n = {n} points need a dense {n} x {n} float64 similarity of {need / gib:.1f} GiB, "
+                            f"but only {available / gib:.1f} GiB of memory is available; use --knn K for a "
+                            "sparse K-nearest-neighbour similarity (e.g. --knn 50)")
+
+
+def _sq_distances(X, Y, xx, yy, out):
+    """out = squared euclidean distances, computed as scikit-learn does (-2 X Y' + |x|^2 + |y|^2, >= 0)."""
+    np.matmul(X, Y.T, out=out)
+    out *= -2.0
+    out += xx[:, None]
+    out += yy[None, :]
+    np.maximum(out, 0.0, out=out)
+    return out
+
+
+def _unit_rows(X):
+    norms = np.sqrt(np.einsum("ij,ij->i", X, X))
+    safe = np.where(norms > 0, norms, 1.0)
+    return X / safe[:, None]
+
+
+def similarity_matrix(X, metric: str = "euclidean", gamma: float | None = None) -> np.ndarray:
+    """The dense n x n similarity of the rows of X (float64, non-negative, C order)."""
+    if metric not in METRICS:
+        raise ParameterError("metric", f"must be one of {', '.join(METRICS)}; got {metric!r}")
+    X = _points(X)
+    n = X.shape[0]
+    check_dense_memory(n)
+    S = np.empty((n, n))
+    if metric == "cosine":
+        U = _unit_rows(X)
+        np.matmul(U, U.T, out=S)
+        np.clip(S, -1.0, 1.0, out=S)
+        np.square(S, out=S)
+        return S
+    xx = np.einsum("ij,ij->i", X, X)
+    np.matmul(X, X.T, out=S)
+    top = _ks.squared_distances(S, xx)
+    if metric == "euclidean":
+        _ks.gap(S, top)
+    else:
+        _ks.rbf(S, _gamma(gamma, X.shape[1]))
+    return S
+
+
+def knn_similarity(X, knn: int, metric: str = "euclidean", gamma: float | None = None):
+    """Sparse (CSR) similarity keeping, in row i, the `knn` points nearest to i (itself included);
+    computed block by block, so memory stays O(n knn)."""
+    import scipy.sparse as sp
+
+    if metric not in METRICS:
+        raise ParameterError("metric", f"must be one of {', '.join(METRICS)}; got {metric!r}")
+    X = _points(X)
+    n = X.shape[0]
+    if isinstance(knn, bool) or not isinstance(knn, (int, np.integer)) or not 1 <= knn <= n:
+        raise ParameterError("knn", f"must be an integer between 1 and the number of points n = {n}; got {knn!r}")
+    K = int(knn)
+    Y = _unit_rows(X) if metric == "cosine" else X
+    yy = np.einsum("ij,ij->i", Y, Y)
+    cols = np.empty((n, K), dtype=np.int64)
+    dist = np.empty((n, K))
+    block = max(1, min(n, _BLOCK_BYTES // (8 * n)))
+    buf = np.empty((block, n))
+    for a in range(0, n, block):
+        b = min(n, a + block)
+        D = buf[: b - a]
+        if metric == "cosine":
+            np.matmul(Y[a:b], Y.T, out=D)
+            np.subtract(1.0, D, out=D)  # cosine distance orders neighbours
+        else:
+            _sq_distances(Y[a:b], Y, yy[a:b], yy, D)
+        D[np.arange(b - a), np.arange(a, b)] = -1.0  # each point is its own first neighbour
+        part = np.argpartition(D, K - 1, axis=1)[:, :K] if K < n else np.tile(np.arange(n), (b - a, 1))
+        d = np.take_along_axis(D, part, axis=1)
+        order = np.lexsort((part, d), axis=1)
+        cols[a:b] = np.take_along_axis(part, order, axis=1)
+        dist[a:b] = np.take_along_axis(d, order, axis=1)
+    dist[:, 0] = 1.0 - yy if metric == "cosine" else 0.0  # 0 for a point itself (1 for a zero vector)
+    if metric == "cosine":
+        vals = np.square(np.clip(1.0 - dist, -1.0, 1.0))
+    elif metric == "euclidean":
+        vals = dist.max() - dist
+    else:
+        vals = np.exp(-_gamma(gamma, X.shape[1]) * dist)
+    indptr = np.arange(0, n * K + 1, K, dtype=np.int64)
+    S = sp.csr_matrix((vals.reshape(-1), cols.reshape(-1), indptr), shape=(n, n))
+    S.sort_indices()
+    return S
