@@ -295,6 +295,8 @@ def generate(
     from optsuite.problems import sor as problem_io
     from optsuite.solvers.errors import ParameterError
 
+    if not dt > 0:
+        raise ParameterError("dt", f"must be a positive time step, got {dt:g}")
     T = instances or (5000 if family is Family.shifted_laplacian else 1000)
     size = n or (100 if family is Family.shifted_laplacian else 1024)
     m = int(round(size ** 0.5))

@@ -286,6 +286,7 @@ def laplacian_2d(m: int):
     T1 = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(m, m), dtype=np.float64)
     I = sp.identity(m, dtype=np.float64)
     A = (sp.kron(I, T1) + sp.kron(T1, I)).tocsr()
+    A.eliminate_zeros()  # kron of banded matrices stores explicit zeros
     A.sort_indices()
     return A
 

@@ -93,12 +93,13 @@ class TsallisINF:
 
     def probabilities(self) -> np.ndarray:
         """p_i = 4 / (eta (L_i / s - x))^2 with x < min L / s chosen so that the p_i sum to 1 (Newton
-        from a point where the sum is >= 1: the sum is increasing and convex in x there, so Newton
-        moves monotonically to the root instead of overshooting into NaNs)."""
+        from the point where the smallest-loss arm alone has p = 1: the sum is increasing and convex in
+        x left of min L, so Newton moves monotonically to the root instead of overshooting into NaNs)."""
         eta = 2.0 / math.sqrt(self.t + 1)
         scale = self.loss_sum / self.t if self.t and self.loss_sum > 0 else 1.0
         L = self.estimates / scale
-        x = L.min() - 2.0 / eta
+        L = L - L.min()  # the p_i do not change when L and x shift together; this keeps L - x exact
+        x = -2.0 / eta
         for _ in range(100):
             p = 4.0 / (eta * (L - x)) ** 2
             excess = p.sum() - 1.0
