@@ -19,6 +19,7 @@ from ..result import Result
 from . import scores as _scores
 from .draw import iid_sample, poisson_sample
 from .quality import distortion
+from ._threads import one_blas_thread
 from .regression import lp_loss, lp_regression
 
 METHODS = ("sensitivity", "lewis", "leverage", "root-leverage", "sens+lev", "uniform")
@@ -74,6 +75,7 @@ def total_sensitivity_bounds(p: float, rank: int) -> list[float]:
 
 # ------------------------------------------------------------------------------------------ scores
 
+@one_blas_thread
 def row_scores(U, p: float, method: str = "lewis", *, exact: bool = False, tol: float = 1e-4,
                max_iter: int = 100, seed=0, progress=None) -> dict:
     """Importance scores of the rows of an orthonormal basis U (see `scores.orthonormal_basis`).
@@ -108,6 +110,7 @@ def row_scores(U, p: float, method: str = "lewis", *, exact: bool = False, tol: 
 
 # ------------------------------------------------------------------------------------------ pipeline
 
+@one_blas_thread
 def row_sample(A, p: float, size: float, *, target=None, method: str = "lewis", exact: bool = False,
                sampling: str = "poisson", seed: int = 0, tol: float = 1e-4, max_iter: int = 100,
                solve: bool = False, evaluate: bool = False, progress=None) -> Result:

@@ -17,6 +17,7 @@ import scipy.linalg
 
 from ..result import Result
 from . import _kernels as _k
+from ._threads import one_blas_thread
 from .scores import BLOCK
 
 #: above this many rows the p = 1 LP uses HiGHS's interior-point method (with crossover): 1.8x faster
@@ -34,10 +35,16 @@ def lp_loss(A, b, x, p: float, weights=None) -> float:
     return total
 
 
+@one_blas_thread
 def lp_regression(A, b, p: float, weights=None, *, tol: float = 1e-10, max_iter: int = 100) -> Result:
     """Minimise sum_i w_i |a_i x - b_i|^p over x (w = 1 when `weights` is None). Returns a Result with
     x, objective (the weighted loss), norm (objective^(1/p)), rank (of the weighted rows), status,
     iterations and solver."""
+    return solve_lp_regression(A, b, p, weights, tol=tol, max_iter=max_iter)
+
+
+def solve_lp_regression(A, b, p: float, weights=None, *, tol: float = 1e-10, max_iter: int = 100) -> Result:
+    """`lp_regression` without pinning BLAS threads (for callers that already did, in a loop)."""
     A = np.require(A, np.float64, ["C"])
     b = np.require(b, np.float64, ["C"]).reshape(-1)
     w = None if weights is None else np.require(weights, np.float64, ["C"]).reshape(-1)

@@ -174,7 +174,7 @@ def exact_sensitivities(U, p: float, progress=None) -> np.ndarray:
     turns it into an unconstrained l_p regression min_z ||C z - y||_p^p with C = U_-j - U_j u_i,-j / u_ij
     and y = -U_j / u_ij, solved like any other (dual LP for p = 1, Newton otherwise). n programs of
     size n x r: for small n only."""
-    from .regression import lp_regression
+    from .regression import solve_lp_regression
 
     n, r = U.shape
     s = np.zeros(n)
@@ -189,7 +189,7 @@ def exact_sensitivities(U, p: float, progress=None) -> np.ndarray:
         rest = np.arange(r) != j
         C = U[:, rest] - np.outer(U[:, j], u[rest] / u[j])
         y = -U[:, j] / u[j]
-        s[i] = 1.0 / lp_regression(C, y, p).objective
+        s[i] = 1.0 / solve_lp_regression(C, y, p).objective
         if progress is not None and (i + 1) % 25 == 0:
             progress(i + 1, n, f"exact sensitivities: {i + 1} of {n} rows")
     return s
