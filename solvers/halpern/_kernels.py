@@ -216,58 +216,43 @@ def gram_apply(op, sets, u, average, out, t1, t2):
 # ---------------------------------------------------------------------------------- projections
 
 @kernel
-def _simplex_threshold(y, a, vb, tb):
-    """tau with sum(max(y - tau, 0)) = a: Condat's algorithm (Math. Programming 2016), O(len(y))
-    expected, with scratch buffers vb and tb of len(y)."""
-    N = y.shape[0]
-    nv = 1
-    vb[0] = y[0]
-    nt = 0
-    rho = y[0] - a
-    for i in range(1, N):
-        yi = y[i]
-        if yi > rho:
-            rho += (yi - rho) / (nv + 1)
-            if rho > yi - a:
-                vb[nv] = yi
-                nv += 1
-            else:
-                for j in range(nv):
-                    tb[nt + j] = vb[j]
-                nt += nv
-                vb[0] = yi
-                nv = 1
-                rho = yi - a
-    for j in range(nt):
-        yj = tb[j]
-        if yj > rho:
-            vb[nv] = yj
-            nv += 1
-            rho += (yj - rho) / nv
-    changed = True
-    while changed:
-        changed = False
-        k = 0
-        cur = nv
-        for j in range(nv):
-            yj = vb[j]
-            if yj > rho:
-                vb[k] = yj
-                k += 1
-            elif cur > 1:
-                cur -= 1
-                rho += (rho - yj) / cur
-                changed = True
-            else:
-                vb[k] = yj
-                k += 1
-        nv = k
-    return rho
+def _simplex_threshold(y, a):
+    """tau with sum(max(y - tau, 0)) = a: Michelot's algorithm, i.e. Newton's method on the
+    convex, decreasing, piecewise-linear f(tau) = sum(max(y - tau, 0)) - a. It starts from the larger of
+    two points where f >= 0, (sum(y) - a) / N (exact if every entry is active) and max(y) - a (exact if
+    one is), rises monotonically, and its step is exact once the number of active entries repeats.
+    Passes are branch-free and vectorise (on a slice: with index offsets Numba's loops did not), 5-10x
+    faster here than sorting or Condat's serial scan."""
+    n = y.shape[0]
+    s = 0.0
+    top = y[0]
+    for i in range(n):
+        s += y[i]
+        top = max(top, y[i])
+    tau = (s - a) / n
+    c_prev = float(n)
+    if top - a > tau:
+        tau = top - a
+        c_prev = 1.0
+    while True:
+        s = 0.0
+        c = 0.0
+        for i in range(n):
+            v = y[i] - tau
+            s += max(v, 0.0)
+            c += 1.0 if v > 0.0 else 0.0
+        if c == 0.0:
+            return tau
+        step = (s - a) / c
+        if c == c_prev or not step > 0.0:
+            return tau + step
+        tau += step
+        c_prev = c
 
 
 @kernel
-def project(sets, v, out, work):
-    """out = projection of v onto the product set (work: scratch of 2 * len(v))."""
+def project(sets, v, out):
+    """out = projection of v onto the product set."""
     btype, bstart, bend, radius, lo, hi = sets
     d = v.shape[0]
     for b in range(btype.shape[0]):
@@ -279,7 +264,7 @@ def project(sets, v, out, work):
             for j in range(s, e):
                 out[j] = min(max(v[j], lo[j]), hi[j])
         elif t == SIMPLEX:
-            tau = _simplex_threshold(v[s:e], radius[b], work[s:e], work[d + s:d + e])
+            tau = _simplex_threshold(v[s:e], radius[b])
             for j in range(s, e):
                 out[j] = max(v[j] - tau, 0.0)
         else:
@@ -293,13 +278,13 @@ def project(sets, v, out, work):
 
 
 @kernel
-def natural_residual(sets, z, Fz, tmp, out, work):
+def natural_residual(sets, z, Fz, tmp, out):
     """||z - P(z - F z)||: the fixed-point residual of the unit-step forward-backward map (zero exactly
     at solutions; the paper's 'operator norm' axis)."""
     d = z.shape[0]
     for j in range(d):
         tmp[j] = z[j] - Fz[j]
-    project(sets, tmp, out, work)
+    project(sets, tmp, out)
     r = 0.0
     for j in range(d):
         r += (z[j] - out[j]) ** 2
@@ -323,10 +308,10 @@ def _spend(counts, cost, budget, full):
 
 
 @kernel
-def _check(sets, z, Fz, tol, counts, hist, best, fstate, monitor, tmp, out, work):
+def _check(sets, z, Fz, tol, counts, hist, best, fstate, monitor, tmp, out):
     """Residual at a point where F is exact: record it, keep the best point, and say whether to stop
     (converged, diverged, or asked to stop)."""
-    r = natural_residual(sets, z, Fz, tmp, out, work)
+    r = natural_residual(sets, z, Fz, tmp, out)
     h = counts[CHECKS]
     if h < hist.shape[0]:
         hist[h, 0] = counts[CALLS]
@@ -359,11 +344,11 @@ def _restart_due(restart, k, fstate):
 
 
 @kernel
-def _fb_step(sets, a, eta, g, out, tmp, work):
+def _fb_step(sets, a, eta, g, out, tmp):
     """out = P(a - eta g)."""
     for j in range(a.shape[0]):
         tmp[j] = a[j] - eta * g[j]
-    project(sets, tmp, out, work)
+    project(sets, tmp, out)
 
 
 @kernel
@@ -383,18 +368,18 @@ def run_eg(op, sets, z0, prm, iprm, tol, rng, counts, hist, best, fstate, monito
     d = z0.shape[0]
     eta, budget = prm[0], iprm[0]
     z, w, Fz, Fw = z0.copy(), np.empty(d), np.empty(d), np.empty(d)
-    tmp, out, work = np.empty(d), np.empty(d), np.empty(2 * d)
+    tmp, out = np.empty(d), np.empty(d)
     while True:
         if not _spend(counts, n, budget, True):
             return
         full_F(op, z, Fz)
-        if _check(sets, z, Fz, tol, counts, hist, best, fstate, monitor, tmp, out, work):
+        if _check(sets, z, Fz, tol, counts, hist, best, fstate, monitor, tmp, out):
             return
-        _fb_step(sets, z, eta, Fz, w, tmp, work)
+        _fb_step(sets, z, eta, Fz, w, tmp)
         if not _spend(counts, n, budget, True):
             return
         full_F(op, w, Fw)
-        _fb_step(sets, z, eta, Fw, z, tmp, work)
+        _fb_step(sets, z, eta, Fw, z, tmp)
         counts[ITERS] += 1
 
 
@@ -407,13 +392,13 @@ def run_eag(op, sets, z0, prm, iprm, tol, rng, counts, hist, best, fstate, monit
     eta, budget, restart = prm[0], iprm[0], iprm[1] != 0
     z, anchor, a, w = z0.copy(), z0.copy(), np.empty(d), np.empty(d)
     Fz, Fw = np.empty(d), np.empty(d)
-    tmp, out, work = np.empty(d), np.empty(d), np.empty(2 * d)
+    tmp, out = np.empty(d), np.empty(d)
     k = 0
     while True:
         if not _spend(counts, n, budget, True):
             return
         full_F(op, z, Fz)
-        if _check(sets, z, Fz, tol, counts, hist, best, fstate, monitor, tmp, out, work):
+        if _check(sets, z, Fz, tol, counts, hist, best, fstate, monitor, tmp, out):
             return
         if k == 0:
             fstate[2] = fstate[1]
@@ -425,11 +410,11 @@ def run_eag(op, sets, z0, prm, iprm, tol, rng, counts, hist, best, fstate, monit
         beta = 1.0 / (k + 2)
         for j in range(d):
             a[j] = beta * anchor[j] + (1.0 - beta) * z[j]
-        _fb_step(sets, a, eta, Fz, w, tmp, work)
+        _fb_step(sets, a, eta, Fz, w, tmp)
         if not _spend(counts, n, budget, True):
             return
         full_F(op, w, Fw)
-        _fb_step(sets, a, eta, Fw, z, tmp, work)
+        _fb_step(sets, a, eta, Fw, z, tmp)
         k += 1
         counts[ITERS] += 1
 
@@ -442,13 +427,13 @@ def run_halpern_fb(op, sets, z0, prm, iprm, tol, rng, counts, hist, best, fstate
     d = z0.shape[0]
     eta, budget, restart = prm[0], iprm[0], iprm[1] != 0
     z, anchor, Tz, Fz = z0.copy(), z0.copy(), np.empty(d), np.empty(d)
-    tmp, out, work = np.empty(d), np.empty(d), np.empty(2 * d)
+    tmp, out = np.empty(d), np.empty(d)
     k = 0
     while True:
         if not _spend(counts, n, budget, True):
             return
         full_F(op, z, Fz)
-        if _check(sets, z, Fz, tol, counts, hist, best, fstate, monitor, tmp, out, work):
+        if _check(sets, z, Fz, tol, counts, hist, best, fstate, monitor, tmp, out):
             return
         if k == 0:
             fstate[2] = fstate[1]
@@ -458,7 +443,7 @@ def run_halpern_fb(op, sets, z0, prm, iprm, tol, rng, counts, hist, best, fstate
             counts[RESTARTS] += 1
             k = 0
         beta = 1.0 / (k + 2)
-        _fb_step(sets, z, eta, Fz, Tz, tmp, work)
+        _fb_step(sets, z, eta, Fz, Tz, tmp)
         for j in range(d):
             z[j] = beta * anchor[j] + (1.0 - beta) * Tz[j]
         k += 1
@@ -474,13 +459,13 @@ def run_halpern_ppa(op, sets, z0, prm, iprm, tol, rng, counts, hist, best, fstat
     d = z0.shape[0]
     eta, q, budget, restart = prm[0], prm[1], iprm[0], iprm[1] != 0
     u, anchor, v, Fv = z0.copy(), z0.copy(), z0.copy(), np.empty(d)
-    tmp, out, work = np.empty(d), np.empty(d), np.empty(2 * d)
+    tmp, out = np.empty(d), np.empty(d)
     k = 0
     while True:
         if not _spend(counts, n, budget, True):
             return
         full_F(op, v, Fv)
-        if _check(sets, v, Fv, tol, counts, hist, best, fstate, monitor, tmp, out, work):
+        if _check(sets, v, Fv, tol, counts, hist, best, fstate, monitor, tmp, out):
             return
         if k == 0 and counts[ITERS] == 0:
             fstate[2] = fstate[1]
@@ -496,9 +481,9 @@ def run_halpern_ppa(op, sets, z0, prm, iprm, tol, rng, counts, hist, best, fstat
                 if not _spend(counts, n, budget, True):
                     return
                 full_F(op, v, Fv)
-                if _check(sets, v, Fv, tol, counts, hist, best, fstate, monitor, tmp, out, work):
+                if _check(sets, v, Fv, tol, counts, hist, best, fstate, monitor, tmp, out):
                     return
-            _fb_step(sets, u, eta, Fv, v, tmp, work)
+            _fb_step(sets, u, eta, Fv, v, tmp)
             counts[INNER] += 1
         beta = 1.0 / (k + 2)
         for j in range(d):
@@ -518,16 +503,16 @@ def run_vr_eg(op, sets, z0, prm, iprm, tol, rng, counts, hist, best, fstate, mon
     alpha = 1.0 - p
     z, w, zbar, zh = z0.copy(), z0.copy(), np.empty(d), np.empty(d)
     Fw, g, du = np.empty(d), np.empty(d), np.empty(d)
-    tmp, out, work = np.empty(d), np.empty(d), np.empty(2 * d)
+    tmp, out = np.empty(d), np.empty(d)
     if not _spend(counts, n, budget, True):
         return
     full_F(op, w, Fw)
-    if _check(sets, w, Fw, tol, counts, hist, best, fstate, monitor, tmp, out, work):
+    if _check(sets, w, Fw, tol, counts, hist, best, fstate, monitor, tmp, out):
         return
     while True:
         for j in range(d):
             zbar[j] = alpha * z[j] + (1.0 - alpha) * w[j]
-        _fb_step(sets, zbar, tau, Fw, zh, tmp, work)
+        _fb_step(sets, zbar, tau, Fw, zh, tmp)
         i = _uniform_index(rng, n)
         if not _spend(counts, 2, budget, False):
             return
@@ -535,14 +520,14 @@ def run_vr_eg(op, sets, z0, prm, iprm, tol, rng, counts, hist, best, fstate, mon
             g[j] = Fw[j]
             du[j] = zh[j] - w[j]
         comp_add(op, i, du, 1.0, g)
-        _fb_step(sets, zbar, tau, g, z, tmp, work)
+        _fb_step(sets, zbar, tau, g, z, tmp)
         counts[ITERS] += 1
         if rng.random() < p:
             w[:] = z
             if not _spend(counts, n, budget, True):
                 return
             full_F(op, w, Fw)
-            if _check(sets, w, Fw, tol, counts, hist, best, fstate, monitor, tmp, out, work):
+            if _check(sets, w, Fw, tol, counts, hist, best, fstate, monitor, tmp, out):
                 return
 
 
@@ -557,7 +542,7 @@ def run_vr_halpern(op, sets, z0, prm, iprm, tol, rng, counts, hist, best, fstate
     eta, budget, restart, b = prm[0], iprm[0], iprm[1] != 0, iprm[2]
     sqn = math.sqrt(n)
     z, zprev, anchor, g, du, a = z0.copy(), z0.copy(), z0.copy(), np.empty(d), np.empty(d), np.empty(d)
-    tmp, out, work = np.empty(d), np.empty(d), np.empty(2 * d)
+    tmp, out = np.empty(d), np.empty(d)
     perm = np.arange(n)
     k = 0
     while True:
@@ -571,7 +556,7 @@ def run_vr_halpern(op, sets, z0, prm, iprm, tol, rng, counts, hist, best, fstate
             if not _spend(counts, n, budget, True):
                 return
             full_F(op, z, g)
-            if _check(sets, z, g, tol, counts, hist, best, fstate, monitor, tmp, out, work):
+            if _check(sets, z, g, tol, counts, hist, best, fstate, monitor, tmp, out):
                 return
             if k == 0:
                 fstate[2] = fstate[1]
@@ -595,7 +580,7 @@ def run_vr_halpern(op, sets, z0, prm, iprm, tol, rng, counts, hist, best, fstate
         zprev[:] = z
         for j in range(d):
             a[j] = lam * anchor[j] + (1.0 - lam) * z[j]
-        _fb_step(sets, a, eta, g, z, tmp, work)
+        _fb_step(sets, a, eta, g, z, tmp)
         k += 1
         counts[ITERS] += 1
 
@@ -614,13 +599,13 @@ def run_vr_inexact(op, sets, z0, prm, iprm, tol, rng, counts, hist, best, fstate
     alpha = 1.0 - p
     u, anchor, v, w, wprev = z0.copy(), z0.copy(), np.empty(d), np.empty(d), np.empty(d)
     Fw, phiw, g, du, vbar = np.empty(d), np.empty(d), np.empty(d), np.empty(d), np.empty(d)
-    tmp, out, work = np.empty(d), np.empty(d), np.empty(2 * d)
+    tmp, out = np.empty(d), np.empty(d)
     k = 0
     while True:
         if not _spend(counts, n, budget, True):
             return
         full_F(op, u, Fw)
-        if _check(sets, u, Fw, tol, counts, hist, best, fstate, monitor, tmp, out, work):
+        if _check(sets, u, Fw, tol, counts, hist, best, fstate, monitor, tmp, out):
             return
         if k == 0:
             fstate[2] = fstate[1]
@@ -646,14 +631,14 @@ def run_vr_inexact(op, sets, z0, prm, iprm, tol, rng, counts, hist, best, fstate
                 g[j] = phiw[j] + du[j]
             comp_add(op, i, du, eta, g)
             wprev[:] = w
-            _fb_step(sets, vbar, tau, g, v, tmp, work)
+            _fb_step(sets, vbar, tau, g, v, tmp)
             counts[INNER] += 1
             if rng.random() < p:
                 w[:] = v
                 if not _spend(counts, n, budget, True):
                     return
                 full_F(op, w, Fw)
-                if _check(sets, w, Fw, tol, counts, hist, best, fstate, monitor, tmp, out, work):
+                if _check(sets, w, Fw, tol, counts, hist, best, fstate, monitor, tmp, out):
                     return
                 for j in range(d):
                     phiw[j] = eta * Fw[j] + w[j] - u[j]

@@ -27,7 +27,7 @@ def F(problem, z) -> np.ndarray:
 def project(problem, v) -> np.ndarray:
     v = np.ascontiguousarray(v, dtype=np.float64)
     out = np.empty_like(v)
-    _k.project(problem.sets, v, out, np.empty(2 * v.shape[0]))
+    _k.project(problem.sets, v, out)
     return out
 
 
