@@ -42,6 +42,9 @@ class Case:
     #: answers of ours and the peers must agree to this relative tolerance (None: not comparable)
     same_answer_rtol: float | None = 1e-9
     repeats: int | None = None
+    #: untimed runs per contender before timing (None: the --warmup of the run); 0 for long runs whose
+    #: answer, not their time, is the point (e.g. convergence tables)
+    warmup: int | None = None
     note: str = ""
 
 
@@ -82,6 +85,7 @@ def run_case(case: Case, repeats: int, warmup: int, peers: bool, log=None) -> di
     ctx = case.setup()
     runners = [case.ours] + (case.peers if peers else [])
     repeats = case.repeats or repeats
+    warmup = case.warmup if case.warmup is not None else warmup
     for _ in range(warmup):
         for r in runners:
             r.run(ctx)
