@@ -261,6 +261,8 @@ def _one_blas_thread(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        import scipy.linalg  # noqa: F401  (load scipy's own BLAS first, so the limit reaches it too)
+        import scipy.optimize  # noqa: F401
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1, user_api="blas"):
