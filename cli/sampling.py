@@ -121,10 +121,8 @@ def solve(
     timer = PhaseTimer()
     _run.check_out(out, (".json", ".csv", ".npz"))
     _run.refuse_overwriting_input(out, input, target)
-    if solve_ and target is None:
-        from optsuite.solvers.errors import ParameterError
-
-        raise ParameterError("solve", "needs --target b.csv: the regression is min ||Ax - b||_p")
+    api.check_parameters(p=p, size=size, method=method.value, exact=exact, sampling=sampling.value, tol=tol,
+                         max_iter=max_iter, solve=solve_, has_target=target is not None)
     with timer.phase("read"):
         problem = problem_io.load(input, target, header=header)
     _run.configure_threads(threads)

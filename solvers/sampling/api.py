@@ -67,6 +67,32 @@ def _choice(name, value, choices):
     return value
 
 
+def check_parameters(*, p, size, method="lewis", exact=False, sampling="poisson", tol=1e-4, max_iter=100,
+                     solve=False, has_target=False, n=None) -> float:
+    """Validate the options of `row_sample` (those needing the data only when `n` is given); returns p
+    as a float. The CLI calls this before reading any file."""
+    p = _check_p(p)
+    _choice("method", method, METHODS)
+    _choice("sampling", sampling, SAMPLINGS)
+    if not (isinstance(size, (int, float, np.integer, np.floating)) and math.isfinite(size) and size >= 1):
+        raise ParameterError("size", f"must be a number >= 1 (the expected sample size); got {size!r}")
+    if sampling == "iid" and float(size) != int(size):
+        raise ParameterError("size", f"iid sampling takes a whole number of draws; got {size}")
+    if exact and method not in ("sensitivity", "sens+lev"):
+        raise ParameterError("exact", f"computes exact sensitivities, which --method {method} does not use; "
+                             "use --method sensitivity or sens+lev")
+    if exact and n is not None and n > EXACT_MAX_N:
+        raise ParameterError("exact", f"solves one convex program of size n x d per row; n = {n} is above "
+                             f"{EXACT_MAX_N} (hours of work). Drop --exact to use the estimate")
+    if not (tol > 0):
+        raise ParameterError("tol", f"must be positive, got {tol}")
+    if max_iter < 1:
+        raise ParameterError("max_iter", f"must be at least 1, got {max_iter}")
+    if solve and not has_target:
+        raise ParameterError("solve", "needs a target: the regression is min ||Ax - b||_p; give --target b.csv")
+    return p
+
+
 def total_sensitivity_bounds(p: float, rank: int) -> list[float]:
     """The range any matrix of this rank can have: r^(p/2) <= S <= r for p <= 2, r <= S <= r^(p/2) above."""
     a, b = float(rank) ** (p / 2), float(rank)
@@ -126,26 +152,9 @@ def row_sample(A, p: float, size: float, *, target=None, method: str = "lewis", 
     progress: optional callable(done, total, text)."""
     A = _as_matrix(A)
     n, d = A.shape
-    p = _check_p(p)
-    _choice("method", method, METHODS)
-    _choice("sampling", sampling, SAMPLINGS)
-    if not (isinstance(size, (int, float, np.integer, np.floating)) and math.isfinite(size) and size >= 1):
-        raise ParameterError("size", f"must be a number >= 1 (the expected sample size); got {size!r}")
-    if sampling == "iid" and float(size) != int(size):
-        raise ParameterError("size", f"iid sampling takes a whole number of draws; got {size}")
-    if exact and method not in ("sensitivity", "sens+lev"):
-        raise ParameterError("exact", f"computes exact sensitivities, which --method {method} does not use; "
-                             "use --method sensitivity or sens+lev")
-    if exact and n > EXACT_MAX_N:
-        raise ParameterError("exact", f"solves one convex program of size n x d per row; n = {n} is above "
-                             f"{EXACT_MAX_N} (hours of work). Drop --exact to use the estimate")
-    if not (tol > 0):
-        raise ParameterError("tol", f"must be positive, got {tol}")
-    if max_iter < 1:
-        raise ParameterError("max_iter", f"must be at least 1, got {max_iter}")
+    p = check_parameters(p=p, size=size, method=method, exact=exact, sampling=sampling, tol=tol,
+                         max_iter=max_iter, solve=solve, has_target=target is not None, n=n)
     b = None if target is None else _as_target(target, n)
-    if solve and b is None:
-        raise ParameterError("solve", "needs a target: the regression is min ||Ax - b||_p; give --target b.csv")
     rng_scores, rng_sample, rng_eval = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
 
     res = Result(problem="sampling", method=method, exact=bool(exact), sampling=sampling, p=p, n=n, d=d,
