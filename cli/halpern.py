@@ -81,7 +81,8 @@ paper's methods exactly as stated.
 Step sizes come from Lipschitz constants computed on the space the iterates move in (for simplex
 constraints the tangent space, where the paper's policeman matrix has norm 4.6 instead of 454):
 eg, eag: eta = step / L_F; halpern: eta = step / L (the cocoercivity constant, or L_F); vr-eg:
-tau = step sqrt(1/n) / L_Q; vr-halpern: eta = step / L_Q; vr-inexact: eta = step sqrt(n) / L_Q.
+tau = step sqrt(1/n) / L_Q; vr-halpern: eta = step / L_Q (at most 1.8 / L, the forward-backward
+limit); vr-inexact: eta = step sqrt(n) / L_Q.
 L_F is the Lipschitz constant of F, L_Q its on-average version. Defaults come from measurements: EAG's
 proven step (1/8 of EAG-C) was 2-6x slower than 0.9 on every bench problem; vr-inexact's inner step
 uses 4 where the authors' 5 diverged on a quadratic saddle.

@@ -111,9 +111,11 @@ def _steps(problem, method, step, batch, inner_step, inner_iters):
         p = 1.0 / n
         prm.update(tau=c * math.sqrt(p) / LQ, p=p, L_Q=LQ)
     elif method == "vr-halpern":
+        # step / L_Q, but never past the forward-backward map's stability limit (1.8 / L, as halpern),
+        # which binds when the components are alike (L_Q close to L), e.g. n = 1
         LQ = _nonzero(lipschitz(problem, average=True))
         L, L_avg, _ = cocoercivity(problem)
-        prm.update(eta=c / LQ, L_Q=LQ, L_coco=L, L_Q_coco=L_avg)
+        prm.update(eta=min(c / LQ, DEFAULT_STEP["halpern-fb"] / _nonzero(L)), L_Q=LQ, L_coco=L, L_Q_coco=L_avg)
         b = batch if batch is not None else math.ceil(math.sqrt(n))
         if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or not 1 <= b <= n:
             raise ParameterError("batch", f"must be an integer between 1 and the number of components n = {n}; "
