@@ -309,3 +309,47 @@ def vr_inexact(comps, proj, z0, eta, tau, p, inner_iters, tol, budget, rng, rest
         lam = 1 / (k + 2)
         u = lam * anchor + (1 - lam) * v
         k += 1
+
+
+# ------------------------------------------------------------------------- reference solutions
+
+def game_value_highs(A):
+    """Value of min_x max_y x^T A y over simplices by an LP (scipy's HiGHS): min v, A^T x <= v, x in simplex."""
+    from scipy.optimize import linprog
+
+    m, q = A.shape
+    res = linprog(np.r_[np.zeros(m), 1.0], A_ub=np.hstack([A.T, -np.ones((q, 1))]), b_ub=np.zeros(q),
+                  A_eq=np.r_[np.ones(m), 0.0][None], b_eq=[1.0], bounds=[(0, None)] * m + [(None, None)],
+                  method="highs")
+    assert res.status == 0
+    return res.x[-1]
+
+
+def quadratic_saddle_cvxpy(Q, B, R, cx, cy, lo, hi):
+    """min over x in [lo, hi], max over y in [lo, hi] of the mean quadratic, by the KKT conditions of the
+    variational inequality written as one convex program: the inner max is dualised with multipliers."""
+    import cvxpy as cp
+
+    Qb, Bb, Rb, cxb, cyb = Q.mean(0), B.mean(0), R.mean(0), cx.mean(0), cy.mean(0)
+    dy = Rb.shape[0]
+    Rinv = np.linalg.inv(Rb)
+    Rinv = (Rinv + Rinv.T) / 2
+    x = cp.Variable(Qb.shape[0])
+    lam, mu = cp.Variable(dy, nonneg=True), cp.Variable(dy, nonneg=True)
+    v = Bb.T @ x - cyb - lam + mu
+    obj = 0.5 * cp.quad_form(x, (Qb + Qb.T) / 2) + cxb @ x + hi * cp.sum(lam) - lo * cp.sum(mu) \
+        + 0.5 * cp.quad_form(v, cp.psd_wrap(Rinv))
+    cp.Problem(cp.Minimize(obj), [x >= lo, x <= hi]).solve(solver=cp.CLARABEL, tol_gap_abs=1e-11,
+                                                            tol_gap_rel=1e-11, tol_feas=1e-11)
+    y = Rinv @ (Bb.T @ x.value - cyb - lam.value + mu.value)
+    return x.value, y
+
+
+def least_squares_cvxpy(A, b, constraint):
+    import cvxpy as cp
+
+    x = cp.Variable(A.shape[1])
+    cons = {"box": lambda: [x >= -1, x <= 1], "ball": lambda: [cp.norm(x) <= 0.5], "free": lambda: []}[constraint]()
+    cp.Problem(cp.Minimize(cp.sum_squares(A @ x - b) / (2 * A.shape[0])), cons).solve(
+        solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    return x.value

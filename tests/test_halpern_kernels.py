@@ -30,11 +30,11 @@ def _game(split, m=3, q=4, n=5, seed=0):
     return H.matrix_game(A, split), comps, N.projector([(m, "simplex", 1.0), (q, "simplex", 1.0)])
 
 
-def _quadratic(seed=0, n=4, dx=3, dy=2):
+def _quadratic(seed=0, n=4, dx=3, dy=2, mu=0.1):
     rng = np.random.default_rng(seed)
     U, V = rng.standard_normal((n, dx)), rng.standard_normal((n, dy))
-    Q = np.einsum("ni,nj->nij", U, U) + 0.1 * np.eye(dx)
-    R = np.einsum("ni,nj->nij", V, V) + 0.1 * np.eye(dy)
+    Q = np.einsum("ni,nj->nij", U, U) / n + mu * np.eye(dx)
+    R = np.einsum("ni,nj->nij", V, V) / n + mu * np.eye(dy)
     B = rng.standard_normal((n, dx, dy))
     cx, cy = rng.standard_normal((n, dx)), rng.standard_normal((n, dy))
     box = {"type": "box", "lo": -0.5, "hi": 0.5}
@@ -176,21 +176,38 @@ def test_tangent_space_constant_is_much_smaller_for_the_policeman_game():
 
 def test_cocoercivity_of_the_families():
     game, _, _ = _game("rows")
-    L, L_avg, reason = H.cocoercivity(game)
+    L, reason = H.cocoercivity(game)
     assert math.isinf(L) and "not cocoercive" in reason
-    lsq, comps, _ = _lsq()
-    L, L_avg, _ = H.cocoercivity(lsq)
-    # cocoercivity: <F u - F v, u - v> >= ||F u - F v||^2 / L, and on average with the components
-    for _ in range(50):
-        u, v = RNG.standard_normal(lsq.d), RNG.standard_normal(lsq.d)
-        dF = N.full(comps, u) - N.full(comps, v)
-        avg = np.mean([np.sum((Fi(u) - Fi(v)) ** 2) for Fi in comps])
-        assert dF @ (u - v) * L >= dF @ dF * (1 - 1e-9)
-        assert dF @ (u - v) * L_avg >= avg * (1 - 1e-9)
-    quad, _, _ = _quadratic()  # mean Q, R positive definite: strongly monotone, hence cocoercive
-    assert math.isfinite(H.cocoercivity(quad)[0])
+    for problem, comps, _ in (_lsq(), _quadratic(), _affine_symmetric()):
+        L, _ = H.cocoercivity(problem)
+        # <F u - F v, u - v> >= ||F u - F v||^2 / L, tight to 1e-6 over directions
+        ratios = []
+        for _ in range(300):
+            u, v = RNG.standard_normal(problem.d), RNG.standard_normal(problem.d)
+            dF = N.full(comps, u) - N.full(comps, v)
+            assert dF @ (u - v) * L >= dF @ dF * (1 - 1e-9)
+            ratios.append(dF @ dF / (dF @ (u - v)))
+        assert max(ratios) <= L and max(ratios) > 0.3 * L
     skew = H.affine(np.array([[[0.0, 1.0], [-1.0, 0.0]]]), None, "free")
     assert math.isinf(H.cocoercivity(skew)[0])
+
+
+def _affine_symmetric(seed=1, n=3, d=4):
+    rng = np.random.default_rng(seed)
+    G = rng.standard_normal((n, d, d))
+    M = np.einsum("nij,nkj->nik", G, G) / d
+    return H.affine(M, None, "free"), N.affine_components(M, np.zeros((n, d))), N.projector([(d, "free", None)])
+
+
+def test_auto_picks_by_family():
+    """Cocoercive with a constant near L_F (least squares, symmetric affine): vr-halpern; games and
+    coupled saddles: vr-inexact; `halpern` follows suit."""
+    picks = {name: H.resolve_variant(build()[0], "auto")[0] for name, build in
+             [("lsq", _lsq), ("sym", _affine_symmetric), ("game", lambda: _game("rows")),
+              ("quad", lambda: _quadratic(mu=1e-3))]}
+    assert picks == {"lsq": "vr-halpern", "sym": "vr-halpern", "game": "vr-inexact", "quad": "vr-inexact"}
+    assert H.resolve_variant(_lsq()[0], "halpern")[0] == "halpern-fb"
+    assert H.resolve_variant(_quadratic(mu=1e-3)[0], "halpern")[0] == "halpern-ppa"
 
 
 # ------------------------------------------------------------------------------------ residuals

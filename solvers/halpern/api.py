@@ -51,6 +51,8 @@ DEFAULT_INNER_ITERS = 0.05
 _DRIVERS = {"eg": _k.run_eg, "eag": _k.run_eag, "halpern-fb": _k.run_halpern_fb,
             "halpern-ppa": _k.run_halpern_ppa, "vr-eg": _k.run_vr_eg, "vr-halpern": _k.run_vr_halpern,
             "vr-inexact": _k.run_vr_inexact}
+#: F counts as cocoercive (for choosing a method) when L_coco <= this x L_F
+COCOERCIVE_RATIO = 2.0
 _STATUS = {_k.CONVERGED: "converged", _k.BUDGET: "max_oracle", _k.STOPPED: "stopped",
            _k.DIVERGED: "diverged", _k.RUNNING: "max_oracle"}
 
@@ -67,19 +69,27 @@ def _positive(name, value, upper=None):
 
 
 def resolve_variant(problem, variant: str, force: bool = False) -> tuple[str, dict]:
-    """The method that runs ('halpern' becomes halpern-fb or halpern-ppa) and the cocoercivity facts
-    behind the choice. vr-halpern on a problem that is not cocoercive is refused unless `force`."""
+    """The method that runs and the facts behind the choice. F counts as cocoercive for the methods
+    built on the forward-backward map (vr-halpern, halpern's first form) when its cocoercivity constant
+    is at most 2 L_F, as for least squares and symmetric affine operators: their steps scale with
+    1/L_coco, which for strongly-but-barely monotone saddles (L_coco ~ L_F^2 / mu) is hopelessly small.
+    auto: vr-halpern if so, else vr-inexact; halpern: on the forward-backward map if so, else on an
+    inexact resolvent. vr-halpern on a problem that is not cocoercive is refused unless `force`."""
     if variant not in VARIANTS:
         raise ParameterError("variant", f"must be one of {', '.join(VARIANTS)}; got {variant!r}")
-    needs_coco = variant in ("auto", "halpern", "vr-halpern")
-    L, L_avg, reason = cocoercivity(problem) if needs_coco else (math.inf, math.inf, "")
-    coco = math.isfinite(L)
-    facts = {"cocoercive": coco} if needs_coco else {}
+    if variant not in ("auto", "halpern", "vr-halpern"):
+        return variant, {}
+    L, reason = cocoercivity(problem)
+    coco = L <= COCOERCIVE_RATIO * lipschitz(problem)
+    if math.isfinite(L) and not coco:
+        reason = (f"its cocoercivity constant {L:.3g} is more than {COCOERCIVE_RATIO:g} x its Lipschitz constant "
+                  f"{lipschitz(problem):.3g}, so forward-backward steps (<= 2 / {L:.3g}) would crawl")
+    facts = {"cocoercive": coco}
     if variant == "auto":
         return ("vr-halpern" if coco else "vr-inexact"), facts
     if variant == "halpern":
         return ("halpern-fb" if coco else "halpern-ppa"), facts
-    if variant == "vr-halpern" and not coco and not force:
+    if not coco and not force:
         raise ParameterError("variant", f"vr-halpern needs a cocoercive operator and this {problem.family} "
                              f"problem's is not ({reason}); use vr-inexact (the paper's method for monotone "
                              "problems), or --force to run it without a guarantee")
@@ -111,11 +121,14 @@ def _steps(problem, method, step, batch, inner_step, inner_iters):
         p = 1.0 / n
         prm.update(tau=c * math.sqrt(p) / LQ, p=p, L_Q=LQ)
     elif method == "vr-halpern":
-        # step / L_Q, but never past the forward-backward map's stability limit (1.8 / L, as halpern),
-        # which binds when the components are alike (L_Q close to L), e.g. n = 1
+        # step / L_Q, but never past the forward-backward map's stability limit (1.8 / L_coco, as
+        # halpern), which binds when the components are alike (L_Q close to L_coco), e.g. n = 1
         LQ = _nonzero(lipschitz(problem, average=True))
-        L, L_avg, _ = cocoercivity(problem)
-        prm.update(eta=min(c / LQ, DEFAULT_STEP["halpern-fb"] / _nonzero(L)), L_Q=LQ, L_coco=L, L_Q_coco=L_avg)
+        L = cocoercivity(problem)[0]
+        eta = c / LQ
+        if L <= COCOERCIVE_RATIO * lipschitz(problem):  # not when --force runs it on a monotone problem
+            eta = min(eta, DEFAULT_STEP["halpern-fb"] / _nonzero(L))
+        prm.update(eta=eta, L_Q=LQ, L_coco=L)
         b = batch if batch is not None else math.ceil(math.sqrt(n))
         if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or not 1 <= b <= n:
             raise ParameterError("batch", f"must be an integer between 1 and the number of components n = {n}; "

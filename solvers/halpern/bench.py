@@ -82,7 +82,8 @@ def quadratic_saddle_cvxpy(problem) -> np.ndarray:
     v = B.T @ x - c[m:] - lam + mu
     objective = 0.5 * cp.quad_form(x, (Q + Q.T) / 2) + c[:m] @ x + lam @ by.hi - mu @ by.lo \
         + 0.5 * cp.quad_form(v, cp.psd_wrap(Rinv))
-    cp.Problem(cp.Minimize(objective), [x >= bx.lo, x <= bx.hi]).solve(solver=cp.CLARABEL)
+    cp.Problem(cp.Minimize(objective), [x >= bx.lo, x <= bx.hi]).solve(
+        solver=cp.CLARABEL, tol_gap_abs=1e-11, tol_gap_rel=1e-11, tol_feas=1e-11, tol_ktratio=1e-9)
     y = Rinv @ (B.T @ x.value - c[m:] - lam.value + mu.value)
     return np.concatenate([x.value, y])
 
@@ -201,7 +202,7 @@ def cases(quick: bool) -> list[Case]:
     if quick:
         return [_game_validation("game30-n10", 2000), _convergence_case("game30-n10", 200),
                 _speed_case("pb100", "vr-eg", 20), _speed_case("pb100", "vr-inexact", 20)]
-    out = [_game_validation("game100", 3000), _game_validation("pb100", 5000), _quadratic_validation("quad200")]
+    out = [_game_validation("game100", 3000), _game_validation("pb100", 20000), _quadratic_validation("quad200")]
     out += [_convergence_case(name, 1000) for name in ("game100", "game500", "quad200", "pb500")]
     out.append(_convergence_case("lsq200", 1000, ours="vr-halpern+restart"))
     for method in ("vr-eg", "vr-halpern", "vr-inexact", "eg", "eag", "halpern-ppa"):

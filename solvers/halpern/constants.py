@@ -8,8 +8,8 @@ computed for it (for the paper's policeman game, ||A|| = 454 but ||T A T|| = 4.6
 - L_F: Lipschitz constant of F, ||T Jbar T||.
 - L_Q: Lipschitz constant on average (the paper's Assumption 3 with uniform sampling),
   L_Q^2 = largest eigenvalue of (1/n) sum_i (T J_i T)^T (T J_i T).
-- cocoercivity: the smallest L with <F u - F v, u - v> >= ||F u - F v||^2 / L, and its on-average
-  version (Assumption 2) with E ||F_i u - F_i v||^2 on the right; infinite when F is not cocoercive.
+- cocoercivity: the smallest L with <F u - F v, u - v> >= ||F u - F v||^2 / L; infinite when F is not
+  cocoercive (bilinear couplings).
 """
 
 from __future__ import annotations
@@ -68,10 +68,9 @@ def _tangent_matrix(problem) -> np.ndarray:
 
 
 def _dense_mean(problem) -> np.ndarray:
-    """T Jbar T as a dense matrix (affine and quadratic problems store Jbar; least squares: A^T A / n)."""
+    """T Jbar T as a dense matrix (affine and quadratic problems store Jbar)."""
     T = _tangent_matrix(problem)
-    J = problem.mat.T @ problem.mat / problem.n if problem.family == "least-squares" else problem.mean
-    return T @ J @ T
+    return T @ problem.mean @ T
 
 
 def monotonicity(problem) -> float:
@@ -83,42 +82,32 @@ def monotonicity(problem) -> float:
     return 0.0 if lam >= -1e-10 * max(scale, 1e-300) else lam
 
 
-def cocoercivity(problem) -> tuple[float, float, str]:
-    """(L, L_avg, reason): the cocoercivity constant of F and its on-average version (Assumption 2 of the
-    paper), or (inf, inf, why not) when F is not cocoercive. Cached on the problem."""
-    if "coco" in problem.cache:
-        return problem.cache["coco"]
-    result = _cocoercivity(problem)
-    problem.cache["coco"] = result
-    return result
+def cocoercivity(problem) -> tuple[float, str]:
+    """(L, reason): the cocoercivity constant of F on the tangent space, or (inf, why not). Cached."""
+    if "coco" not in problem.cache:
+        problem.cache["coco"] = _cocoercivity(problem)
+    return problem.cache["coco"]
 
 
 def _cocoercivity(problem):
     if problem.family == "matrix-game":
-        return math.inf, math.inf, ("a bilinear game is monotone but not cocoercive: <F u - F v, u - v> = 0 "
-                                    "for every pair of points")
-    if problem.family == "least-squares" and problem.d > DENSE_LIMIT:
-        # F = grad of a convex L-smooth function: 1/L-cocoercive (Baillon-Haddad); a component
-        # a_i a_i^T is ||T a_i||^2-cocoercive, so the largest of these bounds the on-average constant.
-        A = problem.mat @ _tangent_matrix(problem)
-        return lipschitz(problem), float((A * A).sum(axis=1).max()), ""
+        return math.inf, ("a bilinear game is monotone but not cocoercive: <F u - F v, u - v> = 0 for every "
+                          "pair of points")
+    if problem.family == "least-squares":
+        return lipschitz(problem), ""  # the gradient of a convex L-smooth function (Baillon-Haddad)
     if problem.d > DENSE_LIMIT:
-        return math.inf, math.inf, f"the cocoercivity test needs a dense {problem.d} x {problem.d} eigen-" \
-                                   f"decomposition (limit {DENSE_LIMIT})"
+        return math.inf, f"the cocoercivity test needs a dense {problem.d} x {problem.d} eigendecomposition " \
+                         f"(limit {DENSE_LIMIT})"
     M = _dense_mean(problem)
-    S = (M + M.T) / 2
-    lam, U = np.linalg.eigh(S)
+    lam, U = np.linalg.eigh((M + M.T) / 2)
     scale = max(float(np.abs(M).max()), 1e-300)
     keep = lam > 1e-9 * max(float(lam[-1]), 1e-300)
     null = U[:, ~keep]
     if null.shape[1] and np.abs(M @ null).max() > 1e-8 * scale * math.sqrt(problem.d):
-        return math.inf, math.inf, ("F is monotone but not cocoercive: its symmetric part is singular in a "
-                                    "direction where F still changes (a skew, bilinear-like coupling)")
+        return math.inf, ("F is monotone but not cocoercive: its symmetric part is singular in a direction "
+                          "where F still changes (a skew, bilinear-like coupling)")
     if not keep.any():
-        return 0.0, 0.0, ""
-    W = U[:, keep] / np.sqrt(lam[keep])  # S = U diag(lam) U^T: whiten its range
-    MW = M @ W
-    L = float(np.linalg.eigvalsh(MW.T @ MW)[-1])
-    gram = _gram_operator(problem, True)
-    L_avg = _largest_eigenvalue(lambda x: W.T @ gram(W @ x), W.shape[1])
-    return L, L_avg, ""
+        return 0.0, ""
+    # L = max ||M u||^2 / <M u, u> over the range of the symmetric part S = U diag(lam) U^T: whiten it
+    MW = M @ (U[:, keep] / np.sqrt(lam[keep]))
+    return float(np.linalg.eigvalsh(MW.T @ MW)[-1]), ""
