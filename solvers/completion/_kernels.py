@@ -6,9 +6,14 @@ compressed view of the observed entries (indptr int64, indices int32, data float
 is X's. Row i minimises sum_p (data[p] - <x_i, F[indices[p]]>)^2 + lam * d_i * |x_i|^2 over its d_i
 entries. Rows are split into chunks of about equal work (`bounds`); `prange` runs over chunks, each
 with its own buffers, and every row is computed the same way whatever the thread count, so results do
-not depend on it. Per-row outputs (`row_sq`, `failed`, `steps`) are reduced by the caller, in order.
+not depend on it. Per-row outputs (`row_sq`, `failed`, `done`) are reduced by the caller, in order.
 A row with no entries keeps its value; a row whose system is numerically singular keeps its value and
 is flagged in `failed`.
+
+Speed: the row block F_i (d x k, rows of F gathered from all over memory) is copied once into a
+transposed buffer Bt (k x d, rows padded to a multiple of 4, leading dimension not a power of two), so
+every later operation reads contiguous memory and vectorises along the entries: the Gram matrix in
+4 x 4 register blocks, CG's matrix-vector products, the fused residual.
 """
 
 from __future__ import annotations
@@ -18,6 +23,13 @@ import math
 import numpy as np
 
 from .._jit import kernel, parallel_kernel, prange
+
+#: entries per tile of the exact solver's Gram accumulation (a k x TILE block stays in L1/L2)
+TILE = 256
+#: rows with at most this many entries are gathered whole for cg/pcg/sketch; longer rows read F directly
+CAP = 2048
+#: padding of the buffers' leading dimension: a power-of-two stride maps the k rows onto the same cache sets
+PAD = 8
 
 # ------------------------------------------------------------------------------------ compressed views
 
@@ -77,26 +89,6 @@ def _cholesky_solve(L, b, k):
 
 
 @kernel
-def _upper_solve(R, b, k):
-    """Solve R x = b in place, R upper triangular (the leading k x k block of R)."""
-    for i in range(k - 1, -1, -1):
-        s = b[i]
-        for t in range(i + 1, k):
-            s -= R[i, t] * b[t]
-        b[i] = s / R[i, i]
-
-
-@kernel
-def _upper_transpose_solve(R, b, k):
-    """Solve Rᵀ x = b in place, R upper triangular."""
-    for i in range(k):
-        s = b[i]
-        for t in range(i):
-            s -= R[t, i] * b[t]
-        b[i] = s / R[i, i]
-
-
-@kernel
 def _dot(a, b, k):
     s = 0.0
     for t in range(k):
@@ -104,9 +96,114 @@ def _dot(a, b, k):
     return s
 
 
+# ----------------------------------------------------------------------------- the gathered row block
+
+
+@kernel
+def _gather(indices, data, F, start, d, Bt, y):
+    """Bt[a, t] = F[indices[start + t], a] and y[t] = data[start + t] for t < d."""
+    k = F.shape[1]
+    for t in range(d):
+        f = F[indices[start + t]]
+        for a in range(k):
+            Bt[a, t] = f[a]
+        y[t] = data[start + t]
+
+
+@kernel
+def _gram_tile(Bt, y, d, k4, G, rhs):
+    """Add Bt[:, :d] Bt[:, :d]ᵀ to the lower 4 x 4 blocks of G (k4 x k4) and Bt[:, :d] y to rhs.
+    Sixteen scalar accumulators per block: LLVM vectorises them along t (reassociation allowed)."""
+    for A in range(0, k4, 4):
+        r0 = Bt[A]
+        r1 = Bt[A + 1]
+        r2 = Bt[A + 2]
+        r3 = Bt[A + 3]
+        q0 = 0.0
+        q1 = 0.0
+        q2 = 0.0
+        q3 = 0.0
+        for t in range(d):
+            yt = y[t]
+            q0 += r0[t] * yt
+            q1 += r1[t] * yt
+            q2 += r2[t] * yt
+            q3 += r3[t] * yt
+        rhs[A] += q0
+        rhs[A + 1] += q1
+        rhs[A + 2] += q2
+        rhs[A + 3] += q3
+        for B in range(0, A + 4, 4):
+            c0 = Bt[B]
+            c1 = Bt[B + 1]
+            c2 = Bt[B + 2]
+            c3 = Bt[B + 3]
+            s00 = s01 = s02 = s03 = 0.0
+            s10 = s11 = s12 = s13 = 0.0
+            s20 = s21 = s22 = s23 = 0.0
+            s30 = s31 = s32 = s33 = 0.0
+            for t in range(d):
+                a0 = r0[t]
+                a1 = r1[t]
+                a2 = r2[t]
+                a3 = r3[t]
+                b0 = c0[t]
+                b1 = c1[t]
+                b2 = c2[t]
+                b3 = c3[t]
+                s00 += a0 * b0
+                s01 += a0 * b1
+                s02 += a0 * b2
+                s03 += a0 * b3
+                s10 += a1 * b0
+                s11 += a1 * b1
+                s12 += a1 * b2
+                s13 += a1 * b3
+                s20 += a2 * b0
+                s21 += a2 * b1
+                s22 += a2 * b2
+                s23 += a2 * b3
+                s30 += a3 * b0
+                s31 += a3 * b1
+                s32 += a3 * b2
+                s33 += a3 * b3
+            G[A, B] += s00
+            G[A, B + 1] += s01
+            G[A, B + 2] += s02
+            G[A, B + 3] += s03
+            G[A + 1, B] += s10
+            G[A + 1, B + 1] += s11
+            G[A + 1, B + 2] += s12
+            G[A + 1, B + 3] += s13
+            G[A + 2, B] += s20
+            G[A + 2, B + 1] += s21
+            G[A + 2, B + 2] += s22
+            G[A + 2, B + 3] += s23
+            G[A + 3, B] += s30
+            G[A + 3, B + 1] += s31
+            G[A + 3, B + 2] += s32
+            G[A + 3, B + 3] += s33
+
+
+@kernel
+def _block_residual(Bt, y, d, x, k, w):
+    """sum_t (y[t] - <x, Bt[:, t]>)^2 over the gathered block (w: scratch of length >= d)."""
+    for t in range(d):
+        w[t] = y[t]
+    for a in range(k):
+        xa = x[a]
+        row = Bt[a]
+        for t in range(d):
+            w[t] -= xa * row[t]
+    ss = 0.0
+    for t in range(d):
+        ss += w[t] * w[t]
+    return ss
+
+
 @kernel
 def _row_residual(indptr, indices, data, x, F, i):
-    """sum over row i's entries of (data - <x, F[j]>)^2."""
+    """sum over row i's entries of (data - <x, F[j]>)^2, reading F directly."""
     k = x.shape[0]
     ss = 0.0
     for p in range(indptr[i], indptr[i + 1]):
@@ -119,28 +216,63 @@ def _row_residual(indptr, indices, data, x, F, i):
 
 
 @kernel
-def _normal_residual(indptr, indices, data, F, i, x, ridge, r, g):
-    """r = Fᵀ(y - F x) - ridge x and g = Fᵀ y over row i's entries (one read of the row block)."""
+def _normal_residual(gathered, Bt, y, indptr, indices, data, F, i, x, ridge, w, r, g):
+    """r = F_iᵀ(y - F_i x) - ridge x and g = F_iᵀ y: from the gathered block, or reading F directly."""
     k = x.shape[0]
+    if gathered:
+        d = indptr[i + 1] - indptr[i]
+        for t in range(d):
+            w[t] = y[t]
+        for a in range(k):
+            xa = x[a]
+            row = Bt[a]
+            for t in range(d):
+                w[t] -= xa * row[t]
+        for a in range(k):
+            row = Bt[a]
+            sr = 0.0
+            sg = 0.0
+            for t in range(d):
+                sr += row[t] * w[t]
+                sg += row[t] * y[t]
+            r[a] = sr - ridge * x[a]
+            g[a] = sg
+        return
     r[:] = 0.0
     g[:] = 0.0
     for p in range(indptr[i], indptr[i + 1]):
         f = F[indices[p]]
-        y = data[p]
-        t = y
+        yp = data[p]
+        t = yp
         for a in range(k):
             t -= f[a] * x[a]
         for a in range(k):
             r[a] += t * f[a]
-            g[a] += y * f[a]
+            g[a] += yp * f[a]
     for a in range(k):
         r[a] -= ridge * x[a]
 
 
 @kernel
-def _normal_matvec(indptr, indices, F, i, v, ridge, out):
-    """out = (Fᵀ F + ridge I) v over row i's entries (one read of the row block)."""
+def _normal_matvec(gathered, Bt, indptr, indices, F, i, v, ridge, w, out):
+    """out = (F_iᵀ F_i + ridge I) v: from the gathered block, or reading F directly."""
     k = v.shape[0]
+    if gathered:
+        d = indptr[i + 1] - indptr[i]
+        for t in range(d):
+            w[t] = 0.0
+        for a in range(k):
+            va = v[a]
+            row = Bt[a]
+            for t in range(d):
+                w[t] += va * row[t]
+        for a in range(k):
+            row = Bt[a]
+            s = 0.0
+            for t in range(d):
+                s += row[t] * w[t]
+            out[a] = s + ridge * v[a]
+        return
     out[:] = 0.0
     for p in range(indptr[i], indptr[i + 1]):
         f = F[indices[p]]
@@ -158,38 +290,45 @@ def _normal_matvec(indptr, indices, F, i, v, ridge, out):
 
 @parallel_kernel
 def solve_rows_exact(indptr, indices, data, F, X, lam, bounds, want_residual, row_sq, failed):
-    """Exact ridge least squares per row: the lower triangle of the Gram FᵀF and Fᵀy in one read of
-    the row block, then a k x k Cholesky solve (O(d k^2 + k^3) per row)."""
+    """Exact ridge least squares per row: the Gram matrix F_iᵀF_i and F_iᵀy accumulated tile by tile
+    (TILE entries gathered at a time, lower 4 x 4 blocks), then a k x k Cholesky solve
+    (O(d k^2 + k^3) per row). With want_residual, row_sq[i] = the row's squared residuals afterwards."""
     k = F.shape[1]
+    k4 = (k + 3) // 4 * 4
     for c in prange(bounds.shape[0] - 1):
-        G = np.empty((k, k))
-        rhs = np.empty(k)
+        Bt = np.zeros((k4, TILE + PAD))
+        y = np.empty(TILE)
+        w = np.empty(TILE)
+        G = np.zeros((k4, k4))
+        rhs = np.zeros(k4)
         for i in range(bounds[c], bounds[c + 1]):
             failed[i] = 0
-            d = indptr[i + 1] - indptr[i]
+            start = indptr[i]
+            end = indptr[i + 1]
+            d = end - start
             if d == 0:
                 row_sq[i] = 0.0
                 continue
             G[:, :] = 0.0
             rhs[:] = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
-                f = F[indices[p]]
-                y = data[p]
-                for a in range(k):
-                    fa = f[a]
-                    rhs[a] += y * fa
-                    for b in range(a + 1):
-                        G[a, b] += fa * f[b]
+            for t0 in range(start, end, TILE):
+                n_t = min(TILE, end - t0)
+                _gather(indices, data, F, t0, n_t, Bt, y)
+                _gram_tile(Bt, y, n_t, k4, G, rhs)
             ridge = lam * d
             for a in range(k):
                 G[a, a] += ridge
             if _cholesky(G, k):
                 _cholesky_solve(G, rhs, k)
-                X[i, :] = rhs
+                for a in range(k):
+                    X[i, a] = rhs[a]
             else:
                 failed[i] = 1
             if want_residual:
-                row_sq[i] = _row_residual(indptr, indices, data, X[i], F, i)
+                if d <= TILE:  # the whole row is still in the buffer
+                    row_sq[i] = _block_residual(Bt, y, d, X[i], k, w)
+                else:
+                    row_sq[i] = _row_residual(indptr, indices, data, X[i], F, i)
 
 
 # ------------------------------------------------------------------------------------------- cg, pcg
@@ -197,14 +336,18 @@ def solve_rows_exact(indptr, indices, data, F, X, lam, bounds, want_residual, ro
 
 @parallel_kernel
 def solve_rows_cg(indptr, indices, data, F, X, lam, steps, L, bounds, want_residual, row_sq, failed, done):
-    """Warm-started conjugate gradients on each row's normal equations (Fᵀ F + lam d I) x = Fᵀ y, from
-    the current x, `steps` iterations at most (each one read of the row block; one more for the initial
-    residual). With a Cholesky factor L of C (k x k, shared by all rows), preconditioned by d C: a good
-    guess of every row's normal matrix when entries are spread uniformly (E FᵢᵀFᵢ = d FᵀF / n); an empty
-    L (0 x 0) means no preconditioner. done[i] = iterations taken."""
+    """Warm-started conjugate gradients on each row's normal equations (F_iᵀ F_i + lam d I) x = F_iᵀ y,
+    from the current x, at most `steps` iterations (one matrix-vector product each, on the gathered
+    block). With a Cholesky factor L of C (k x k, shared by all rows) the iterations are preconditioned
+    by d C, a good guess of every row's normal matrix when entries are spread evenly
+    (E F_iᵀF_i = d FᵀF / n); an empty L (0 x 0) means no preconditioner. done[i] = iterations taken."""
     k = F.shape[1]
+    k4 = (k + 3) // 4 * 4
     precondition = L.shape[0] == k
     for c in prange(bounds.shape[0] - 1):
+        Bt = np.zeros((k4, CAP + PAD))
+        y = np.empty(CAP)
+        w = np.empty(CAP)
         x = np.empty(k)
         r = np.empty(k)
         g = np.empty(k)
@@ -218,9 +361,12 @@ def solve_rows_cg(indptr, indices, data, F, X, lam, steps, L, bounds, want_resid
             if d == 0:
                 row_sq[i] = 0.0
                 continue
+            gathered = d <= CAP
+            if gathered:
+                _gather(indices, data, F, indptr[i], d, Bt, y)
             ridge = lam * d
             x[:] = X[i]
-            _normal_residual(indptr, indices, data, F, i, x, ridge, r, g)
+            _normal_residual(gathered, Bt, y, indptr, indices, data, F, i, x, ridge, w, r, g)
             stop = 1e-30 * _dot(g, g, k)
             z[:] = r
             if precondition:
@@ -232,7 +378,7 @@ def solve_rows_cg(indptr, indices, data, F, X, lam, steps, L, bounds, want_resid
             for it in range(steps):
                 if _dot(r, r, k) <= stop:
                     break
-                _normal_matvec(indptr, indices, F, i, p, ridge, q)
+                _normal_matvec(gathered, Bt, indptr, indices, F, i, p, ridge, w, q)
                 pq = _dot(p, q, k)
                 if not pq > 0.0:
                     failed[i] = 1
@@ -255,7 +401,10 @@ def solve_rows_cg(indptr, indices, data, F, X, lam, steps, L, bounds, want_resid
             if failed[i] == 0:
                 X[i, :] = x
             if want_residual:
-                row_sq[i] = _row_residual(indptr, indices, data, X[i], F, i)
+                if gathered:
+                    row_sq[i] = _block_residual(Bt, y, d, X[i], k, w)
+                else:
+                    row_sq[i] = _row_residual(indptr, indices, data, X[i], F, i)
 
 
 # --------------------------------------------------------------------------------------------- sketch
@@ -271,55 +420,65 @@ def _mix(z):
 
 
 @kernel
-def _householder_qr(A, b, rows, k, v):
-    """Householder QR of A[:rows, :k] in place (R in the upper triangle of A[:k, :k]), applying Qᵀ to b.
-    False if R is singular."""
+def _sketch_row(indptr, indices, data, F, i, sketch_rows, seed, SA, SAt, sb):
+    """Sketch row i's block: SAt[:k, :s] = (S F_i)ᵀ and sb[:s] = S y, S a CountSketch with
+    s = min(d, sketch_rows) buckets (each entry added with a hashed sign to a hashed bucket; S = I when
+    d <= sketch_rows). Buckets are accumulated row-major in SA (contiguous adds), then transposed into
+    the layout `_gram_tile` reads. Returns s."""
+    k = F.shape[1]
+    start = indptr[i]
+    d = indptr[i + 1] - start
+    s = d if d <= sketch_rows else sketch_rows
+    if d <= sketch_rows:
+        for t in range(d):
+            f = F[indices[start + t]]
+            dest = SA[t]
+            for a in range(k):
+                dest[a] = f[a]
+            sb[t] = data[start + t]
+    else:
+        SA[:s, :] = 0.0
+        sb[:s] = 0.0
+        row_key = _mix(np.uint64(seed) ^ _mix(np.uint64(i)))
+        for t in range(d):
+            h = _mix(row_key + np.uint64(t))
+            bucket = ((h & np.uint64(0xFFFFFFFF)) * np.uint64(s)) >> np.uint64(32)  # uniform in [0, s)
+            sign = -1.0 if h >> np.uint64(63) else 1.0
+            f = F[indices[start + t]]
+            dest = SA[bucket]
+            for a in range(k):
+                dest[a] += sign * f[a]
+            sb[bucket] += sign * data[start + t]
     for a in range(k):
-        norm2 = 0.0
-        for t in range(a, rows):
-            norm2 += A[t, a] * A[t, a]
-        norm = math.sqrt(norm2)
-        if norm == 0.0:
-            return False
-        alpha = -norm if A[a, a] > 0.0 else norm
-        for t in range(a, rows):
-            v[t] = A[t, a]
-        v[a] -= alpha
-        vnorm2 = 0.0
-        for t in range(a, rows):
-            vnorm2 += v[t] * v[t]
-        if vnorm2 > 0.0:
-            for col in range(a, k):
-                s = 0.0
-                for t in range(a, rows):
-                    s += v[t] * A[t, col]
-                s *= 2.0 / vnorm2
-                for t in range(a, rows):
-                    A[t, col] -= s * v[t]
-            s = 0.0
-            for t in range(a, rows):
-                s += v[t] * b[t]
-            s *= 2.0 / vnorm2
-            for t in range(a, rows):
-                b[t] -= s * v[t]
-        A[a, a] = alpha
-    return True
+        row = SAt[a]
+        for t in range(s):
+            row[t] = SA[t, a]
+    return s
 
 
 @parallel_kernel
 def solve_rows_sketch(indptr, indices, data, F, X, lam, steps, sketch_rows, seed, bounds, want_residual, row_sq,
                       failed, done):
-    """The robust step of Gu, Song, Yin & Zhang (ICLR 2024) per row: a CountSketch S (s = sketch_rows
-    buckets, a hashed bucket and sign per entry) of the row block [F_i | y_i], the ridge rows
-    sqrt(lam d) I appended unsketched, Householder QR of S F_i = Q R, the sketch-and-solve start
-    x0 = R⁻¹ Qᵀ S y, then `steps` conjugate-gradient iterations on the normal equations preconditioned
-    by RᵀR (so the preconditioned matrix has condition number O(1)). A row with d <= s entries is not
-    sketched (S = I: x0 is already exact). The sketch is fresh for every half-step (`seed`)."""
+    """The robust step of Gu, Song, Yin & Zhang (ICLR 2024), per row: a CountSketch S (s = sketch_rows
+    buckets, a hashed bucket and sign per entry) of the row block [F_i | y]; the R factor of the sketched
+    ridge problem [S F_i; sqrt(lam d) I] = Q R, computed as the Cholesky factor of its Gram matrix
+    (CholeskyQR: the same R as Householder QR in exact arithmetic, several times faster on these small
+    blocks, and the preconditioner only has to be approximate); the sketch-and-solve start
+    x0 = argmin |S (F_i x - y)|^2 + lam d |x|^2; then `steps` conjugate-gradient iterations on the exact
+    normal equations preconditioned by RᵀR (a subspace embedding makes the preconditioned matrix well
+    conditioned). A row with d <= s entries is not sketched (S = I: x0 is already exact). The sketch is
+    fresh for every half-step (`seed`)."""
     k = F.shape[1]
+    k4 = (k + 3) // 4 * 4
     for c in prange(bounds.shape[0] - 1):
-        A = np.empty((sketch_rows + k, k))
-        sb = np.empty(sketch_rows + k)
-        v = np.empty(sketch_rows + k)
+        Bt = np.zeros((k4, CAP + PAD))
+        y = np.empty(CAP)
+        w = np.empty(CAP)
+        SA = np.empty((sketch_rows, k))
+        SAt = np.zeros((k4, sketch_rows + PAD))
+        sb = np.empty(sketch_rows)
+        R = np.zeros((k4, k4))
+        rb = np.zeros(k4)
         x = np.empty(k)
         r = np.empty(k)
         g = np.empty(k)
@@ -333,46 +492,34 @@ def solve_rows_sketch(indptr, indices, data, F, X, lam, steps, sketch_rows, seed
             if d == 0:
                 row_sq[i] = 0.0
                 continue
-            s = d if d <= sketch_rows else sketch_rows
-            A[: s + k, :] = 0.0
-            sb[: s + k] = 0.0
-            start = indptr[i]
-            if d <= sketch_rows:
-                for t in range(d):
-                    A[t, :] = F[indices[start + t]]
-                    sb[t] = data[start + t]
-            else:
-                row_key = _mix(np.uint64(seed) ^ _mix(np.uint64(i)))
-                for t in range(d):
-                    h = _mix(row_key + np.uint64(t))
-                    bucket = h % np.uint64(s)
-                    sign = 1.0 if (h >> np.uint64(63)) == np.uint64(0) else -1.0
-                    f = F[indices[start + t]]
-                    for a in range(k):
-                        A[bucket, a] += sign * f[a]
-                    sb[bucket] += sign * data[start + t]
             ridge = lam * d
-            root = math.sqrt(ridge)
+            s = _sketch_row(indptr, indices, data, F, i, sketch_rows, seed, SA, SAt, sb)
+            R[:, :] = 0.0
+            rb[:] = 0.0
+            _gram_tile(SAt, sb, s, k4, R, rb)
             for a in range(k):
-                A[s + a, a] = root
-            if not _householder_qr(A, sb, s + k, k, v):
+                R[a, a] += ridge
+            if not _cholesky(R, k):
                 failed[i] = 1
                 if want_residual:
                     row_sq[i] = _row_residual(indptr, indices, data, X[i], F, i)
                 continue
-            x[:] = sb[:k]
-            _upper_solve(A, x, k)
-            _normal_residual(indptr, indices, data, F, i, x, ridge, r, g)
+            _cholesky_solve(R, rb, k)
+            for a in range(k):
+                x[a] = rb[a]
+            gathered = d <= CAP
+            if gathered:
+                _gather(indices, data, F, indptr[i], d, Bt, y)
+            _normal_residual(gathered, Bt, y, indptr, indices, data, F, i, x, ridge, w, r, g)
             stop = 1e-30 * _dot(g, g, k)
             z[:] = r
-            _upper_transpose_solve(A, z, k)
-            _upper_solve(A, z, k)
+            _cholesky_solve(R, z, k)
             rz = _dot(r, z, k)
             p[:] = z
             for it in range(steps):
                 if _dot(r, r, k) <= stop:
                     break
-                _normal_matvec(indptr, indices, F, i, p, ridge, q)
+                _normal_matvec(gathered, Bt, indptr, indices, F, i, p, ridge, w, q)
                 pq = _dot(p, q, k)
                 if not pq > 0.0:
                     break
@@ -381,8 +528,7 @@ def solve_rows_sketch(indptr, indices, data, F, X, lam, steps, sketch_rows, seed
                     x[a] += alpha * p[a]
                     r[a] -= alpha * q[a]
                 z[:] = r
-                _upper_transpose_solve(A, z, k)
-                _upper_solve(A, z, k)
+                _cholesky_solve(R, z, k)
                 rz_new = _dot(r, z, k)
                 beta = rz_new / rz if rz > 0.0 else 0.0
                 rz = rz_new
@@ -391,7 +537,10 @@ def solve_rows_sketch(indptr, indices, data, F, X, lam, steps, sketch_rows, seed
                 done[i] = it + 1
             X[i, :] = x
             if want_residual:
-                row_sq[i] = _row_residual(indptr, indices, data, X[i], F, i)
+                if gathered:
+                    row_sq[i] = _block_residual(Bt, y, d, X[i], k, w)
+                else:
+                    row_sq[i] = _row_residual(indptr, indices, data, X[i], F, i)
 
 
 # ----------------------------------------------------------------------------- residuals, predictions
