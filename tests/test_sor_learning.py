@@ -98,8 +98,8 @@ def test_tsallis_probabilities_solve_the_normalisation(losses, t, loss_sum):
     p = learner.probabilities()
     assert p.sum() == pytest.approx(1.0, abs=1e-12) and (p >= 0).all()
     eta = 2 / math.sqrt(t + 1)
-    scale = loss_sum / t if t and loss_sum > 0 else 1.0
-    L = np.array(losses) / scale
+    scale = loss_sum / t if t else 0.0
+    L = np.array(losses) / (scale if scale > 0 else 1.0)
     L = L - L.min()
     live = p > 0  # an arm whose loss estimate is ~1e300 times the others' underflows to 0
     x = L[live] - 2 / (eta * np.sqrt(p[live]))
@@ -267,3 +267,19 @@ def test_heat_family_steps_crank_nicolson_exactly():
     assert diffusion(0.25) == pytest.approx(0.1) and diffusion(0.75) == pytest.approx(10.0)
     with pytest.raises(ValueError, match="perfect square"):
         heat(10, 2, 0.1)
+
+
+@settings(deadline=None, max_examples=80)
+@given(rows=st.integers(1, 9), cols=st.integers(1, 6), seed=st.integers(0, 10_000),
+       scale=st.sampled_from([1e-3, 1.0, 1e3]))
+def test_box_least_squares_is_optimal(rows, cols, seed, scale):
+    from scipy.optimize import lsq_linear
+
+    rng = np.random.default_rng(seed)
+    R = rng.standard_normal((rows, cols))
+    c = scale * rng.standard_normal(rows)
+    bound = rng.uniform(0.01, 1.0, cols) * scale
+    theta = policies.box_lstsq(R, c, bound)
+    assert (np.abs(theta) <= bound * (1 + 1e-12)).all()
+    best = lsq_linear(R, c, bounds=(-bound, bound), method="bvls", tol=1e-14).x
+    assert np.sum((R @ theta - c) ** 2) <= np.sum((R @ best - c) ** 2) * (1 + 1e-9) + 1e-20 * scale ** 2
