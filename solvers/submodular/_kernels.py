@@ -456,45 +456,30 @@ def _level_gain(ora, dy, single, g, x, j):
 
 
 @kernel
-def _pickable(ora, dy, single, k, g, x, j):
-    return j < k and _level_gain(ora, dy, single, g, x, j) >= dy[10][g]
-
-
-@kernel
 def _deepest(ora, dy, single, k, g, x, lo, hi):
-    """The largest j in [lo, hi] with pickable(x, j), given pickable(x, lo): exponential search up from
-    lo, then bisection (O(log(j - lo)) calls; most elements fail within a few levels)."""
-    if hi <= lo:
-        return lo
+    """(j, gain(x | G_j)): the largest j in [lo, hi] with pickable(x, j), by bisection, given
+    pickable(x, lo). The gain is NaN when j = lo was not queried (its gain is not needed then)."""
     good = lo
-    step = 1
+    good_gain = np.nan
     bad = hi + 1
-    while True:
-        probe = min(good + step, hi)
-        if _pickable(ora, dy, single, k, g, x, probe):
-            good = probe
-            if probe == hi:
-                return hi
-            step *= 2
-        else:
-            bad = probe
-            break
     while bad - good > 1:
         mid = (good + bad) // 2
-        if _pickable(ora, dy, single, k, g, x, mid):
+        gm = _level_gain(ora, dy, single, g, x, mid) if mid < k else -np.inf
+        if gm >= dy[10][g]:
             good = mid
+            good_gain = gm
         else:
             bad = mid
-    return good
+    return good, good_gain
 
 
 @kernel
 def _construct(ora, dy, single, k, g, i, forced, n, rng):
     """Rebuild guess g from level i: R_i is complete; drop the picks u_i.. and the sets R_{i+1}..,
-    then scan R_i in a uniformly random order (`forced` first when >= 0). An element pickable at the
-    current level becomes its pick (one call); otherwise one exponential search finds how deep it
-    reaches. This is a threshold sieve run on R_i in random order, so each new pick is uniform over
-    its level's candidates."""
+    then scan R_i in a uniformly random order (`forced` first when >= 0). Each element's depth is
+    found by bisection over the levels built so far (O(log k) calls); one that reaches the current
+    level becomes its pick. This is a threshold sieve run on R_i in random order, so each new pick is
+    uniform over its level's candidates."""
     depth, cnt, picks, T, vals, srow, pool = dy[0][g], dy[1][g], dy[2][g], dy[3], dy[4][g], dy[5][g], dy[6]
     buf = dy[9]
     dy[8][2] += 1
@@ -521,21 +506,17 @@ def _construct(ora, dy, single, k, g, i, forced, n, rng):
     lvl = i
     for t in range(nb):
         x = buf[t]
-        if lvl <= k:
-            gx = _level_gain(ora, dy, single, g, x, lvl - 1)
-            if gx >= dy[10][g]:
-                row = _take_row(dy)
-                pool[row, :] = pool[srow[lvl - 1]]
-                add(ora, x, pool[row])
-                srow[lvl] = row
-                picks[lvl] = x
-                vals[lvl] = vals[lvl - 1] + gx
-                depth[x] = lvl
-                for j in range(i + 1, lvl + 1):
-                    cnt[j] += 1
-                lvl += 1
-                continue
-        z = _deepest(ora, dy, single, k, g, x, i - 1, min(lvl - 2, k - 1))
+        z, gx = _deepest(ora, dy, single, k, g, x, i - 1, min(lvl - 1, k - 1))
+        if z == lvl - 1:  # pickable at the current level: x is its pick
+            if np.isnan(gx):
+                gx = _level_gain(ora, dy, single, g, x, z)
+            row = _take_row(dy)
+            pool[row, :] = pool[srow[lvl - 1]]
+            add(ora, x, pool[row])
+            srow[lvl] = row
+            picks[lvl] = x
+            vals[lvl] = vals[lvl - 1] + gx
+            lvl += 1
         depth[x] = z + 1
         for j in range(i + 1, z + 2):
             cnt[j] += 1
@@ -546,9 +527,9 @@ def _construct(ora, dy, single, k, g, i, forced, n, rng):
 def _insert(ora, dy, single, k, g, x, n, rng):
     """Insert x into guess g. Reservoir step: x replaces the pick of level i with probability
     1/|R_i + x| for each level it reaches, the first success wins, and the structure is rebuilt from
-    there with x as the pick. Coins are drawn top-down before x's depth is known; a coin at a level x
-    does not reach is simply ignored, which keeps the same distribution and needs only one call to
-    test the winning level, else an exponential search for x's depth."""
+    there with x as the pick. Coins are drawn top-down before x's depth is known (a coin at a level x
+    does not reach is ignored, which keeps the distribution), so one bisection up to the winning
+    level decides both x's depth and whether it wins: O(log k) calls."""
     depth, cnt, T = dy[0][g], dy[1][g], dy[3][g]
     top = min(T, k - 1) + 1
     win = -1
@@ -556,16 +537,13 @@ def _insert(ora, dy, single, k, g, x, n, rng):
         if i == T + 1 or rng.random() * (cnt[i] + 1) < 1.0:
             win = i
             break
-    hi = top - 1
-    if win > 0:
-        if _pickable(ora, dy, single, k, g, x, win - 1):
-            for j in range(1, win):
-                cnt[j] += 1
-            depth[x] = win
-            _construct(ora, dy, single, k, g, win, x, n, rng)
-            return
-        hi = win - 2
-    z = _deepest(ora, dy, single, k, g, x, 0, hi)
+    z, _ = _deepest(ora, dy, single, k, g, x, 0, top - 1 if win < 0 else win - 1)
+    if win > 0 and z == win - 1:
+        for j in range(1, win):
+            cnt[j] += 1
+        depth[x] = win
+        _construct(ora, dy, single, k, g, win, x, n, rng)
+        return
     depth[x] = z + 1
     for j in range(1, z + 2):
         cnt[j] += 1

@@ -1,0 +1,234 @@
+"""Static submodular maximisation: the oracle against the definitions, every algorithm against naive
+greedy and brute force, counters, tie-breaking, edge cases, and the similarity formulas."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import naive_submodular as naive
+from optsuite.solvers.errors import ParameterError
+from optsuite.solvers.submodular import (ALGORITHMS, coverage, facility_location, feature_based, knn_similarity,
+                                         maximize, sample_size, similarity_matrix, singleton_values)
+from optsuite.solvers.submodular import _kernels as K
+
+
+def _random_fl(n, m, seed, sparse=False, density=0.5):
+    rng = np.random.default_rng(seed)
+    S = rng.random((n, m)) * (rng.random((n, m)) < density)
+    return (sp.csr_matrix(S) if sparse else S), S
+
+
+def _objectives(seed=0, n=9):
+    """(name, Objective, reference f) for every objective and storage."""
+    rng = np.random.default_rng(seed)
+    S = rng.random((n, n + 3)) * (rng.random((n, n + 3)) < 0.6)
+    X = rng.random((n, 4)) * (rng.random((n, 4)) < 0.7)
+    sets = [rng.choice(12, size=rng.integers(0, 5), replace=False).tolist() for _ in range(n)]
+    w = rng.random(12) * 3
+    return [
+        ("fl-dense", facility_location(S), lambda s: naive.facility_location(S, s)),
+        ("fl-sparse", facility_location(sp.csr_matrix(S)), lambda s: naive.facility_location(S, s)),
+        ("fb-sqrt", feature_based(X, "sqrt"), lambda s: naive.feature_based(X, s, "sqrt")),
+        ("fb-log1p-sparse", feature_based(sp.csr_matrix(X), "log1p"), lambda s: naive.feature_based(X, s, "log1p")),
+        ("coverage", coverage(sets, 12, w), lambda s: naive.coverage(sets, s, w)),
+        ("coverage-unit", coverage(sets, 12), lambda s: naive.coverage(sets, s)),
+    ]
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_oracle_matches_the_definitions(case):
+    name, f, ref = _objectives(seed=case)[case]
+    ora = f.oracle()
+    rng = np.random.default_rng(case)
+    for _ in range(20):
+        S = rng.choice(f.n, size=rng.integers(0, 5), replace=False).tolist()
+        state = np.zeros(f.m)
+        for e in S:
+            K.add(ora, e, state)
+        assert K.value(ora, state) == pytest.approx(ref(S), rel=1e-12, abs=1e-12), name
+        for e in range(f.n):
+            assert K.gain(ora, e, state) == pytest.approx(ref(S + [e]) - ref(S), rel=1e-9, abs=1e-12), name
+    assert np.allclose(singleton_values(f), [ref([e]) for e in range(f.n)], rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("case", range(6))
+@pytest.mark.parametrize("k", [1, 3, 9])
+def test_greedy_and_lazy_equal_naive_greedy(case, k):
+    name, f, ref = _objectives(seed=10 + case)[case]
+    picks, gains = naive.greedy(ref, f.n, k)
+    for algorithm in ("greedy", "lazy"):
+        r = maximize(f, k, algorithm=algorithm)
+        assert r.selected.tolist() == picks, (name, algorithm)
+        assert np.allclose(r.gains, gains, rtol=1e-9, atol=1e-12)
+        assert r.objective == pytest.approx(ref(picks), rel=1e-12)
+        assert r.status == "converged" and r.iterations == len(picks)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 14), m=st.integers(1, 9), k=st.integers(1, 14), seed=st.integers(0, 10**6),
+       sparse=st.booleans(), density=st.sampled_from([0.2, 0.6, 1.0]))
+def test_lazy_is_greedy_and_gains_never_increase(n, m, k, seed, sparse, density):
+    S, _ = _random_fl(n, m, seed, sparse, density)
+    f = facility_location(S)
+    k = min(k, n)
+    g = maximize(f, k, algorithm="greedy")
+    z = maximize(f, k, algorithm="lazy")
+    assert g.selected.tolist() == z.selected.tolist()
+    assert np.array_equal(g.gains, z.gains)
+    assert len(set(z.selected.tolist())) == len(z.selected) == k
+    assert np.all(np.diff(z.gains) <= 0)
+    assert z.counters["oracle_calls"] <= g.counters["oracle_calls"]
+
+
+def test_greedy_call_count_and_singletons_are_counted_apart():
+    f = facility_location(np.random.default_rng(0).random((30, 30)))
+    r = maximize(f, 5, algorithm="greedy")
+    assert r.counters["oracle_calls"] == sum(30 - i for i in range(1, 5))
+    assert r.counters["singleton_calls"] == 30
+    r = maximize(f, 5, algorithm="greedy", singletons=singleton_values(f))
+    assert r.counters["singleton_calls"] == 0
+
+
+def test_ties_go_to_the_smaller_index():
+    S = np.ones((5, 3))  # every element has the same gains
+    for algorithm in ("greedy", "lazy"):
+        assert maximize(facility_location(S), 2, algorithm=algorithm).selected.tolist() == [0, 1]
+    # threshold only takes gains above its last threshold: the zero gain of element 1 never qualifies
+    assert maximize(facility_location(S), 2, algorithm="threshold").selected.tolist() == [0]
+    dup = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 0, 0], [0, 1.0, 0]])
+    assert maximize(facility_location(dup), 2).selected.tolist() == [0, 1]
+
+
+def test_zero_gains_still_fill_k_and_sizes_one_and_n():
+    f = facility_location(np.zeros((4, 3)))
+    for algorithm in ("greedy", "lazy", "stochastic"):
+        r = maximize(f, 3, algorithm=algorithm)
+        assert len(r.selected) == 3 and r.objective == 0.0
+    g = maximize(facility_location(np.array([[2.0]])), 1)
+    assert g.selected.tolist() == [0] and g.objective == 2.0
+    f = facility_location(np.random.default_rng(1).random((6, 4)))
+    for algorithm in ALGORITHMS:
+        r = maximize(f, 6, algorithm=algorithm)
+        assert len(set(r.selected.tolist())) == len(r.selected) <= 6
+    assert sorted(maximize(f, 6).selected.tolist()) == list(range(6))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_guarantees_against_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    n, k = 11, int(rng.integers(2, 5))
+    S = rng.random((n, 8)) ** 3
+    f = facility_location(S)
+    opt, _ = naive.brute_force(lambda s: naive.facility_location(S, s), n, k)
+    assert maximize(f, k, algorithm="greedy").objective >= (1 - 1 / math.e) * opt - 1e-9
+    eps = 0.1
+    assert maximize(f, k, algorithm="threshold", eps=eps).objective >= (1 - 1 / math.e - eps) * opt - 1e-9
+    assert maximize(f, k, algorithm="sieve", eps=eps).objective >= (0.5 - eps) * opt - 1e-9
+    runs = [maximize(f, k, algorithm="stochastic", eps=eps, seed=s).objective for s in range(20)]
+    assert np.mean(runs) >= (1 - 1 / math.e - eps) * opt - 1e-9  # the guarantee is in expectation
+
+
+def test_stochastic_is_seeded_and_samples_the_documented_size():
+    f = facility_location(np.random.default_rng(2).random((200, 50)))
+    a = maximize(f, 10, algorithm="stochastic", seed=5)
+    b = maximize(f, 10, algorithm="stochastic", seed=5)
+    assert a.selected.tolist() == b.selected.tolist() and a.counters == b.counters
+    assert a.counters["sample_size"] == math.ceil(200 / 10 * math.log(10)) == sample_size(200, 10, 0.1)
+    assert sample_size(10, 10, 0.1) == 3 and sample_size(5, 1, 0.001) == 5
+    # each round's pick is the best of its sample: never worse than picking at random
+    assert a.objective > 0.9 * maximize(f, 10).objective
+
+
+def test_threshold_and_sieve_picks_pass_their_thresholds():
+    rng = np.random.default_rng(3)
+    S = rng.random((40, 20)) ** 2
+    f = facility_location(S)
+    ref = lambda s: naive.facility_location(S, s)  # noqa: E731
+    r = maximize(f, 5, algorithm="threshold", eps=0.2)
+    d = max(ref([e]) for e in range(40))
+    for i, e in enumerate(r.selected.tolist()):
+        assert r.gains[i] == pytest.approx(ref(r.selected[:i + 1].tolist()) - ref(r.selected[:i].tolist()))
+        assert r.gains[i] >= 0.2 * d / 40 - 1e-12
+    s = maximize(f, 5, algorithm="sieve", eps=0.2)
+    assert s.counters["guesses"] >= 1 and len(s.selected) <= 5
+    assert s.objective == pytest.approx(ref(s.selected.tolist()))
+
+
+def test_invalid_parameters():
+    f = facility_location(np.ones((3, 3)))
+    with pytest.raises(ParameterError, match="--k"):
+        maximize(f, 4)
+    with pytest.raises(ParameterError, match="--k"):
+        maximize(f, 0)
+    with pytest.raises(ParameterError, match="--algorithm"):
+        maximize(f, 1, algorithm="fast")
+    with pytest.raises(ParameterError, match="--eps"):
+        maximize(f, 1, algorithm="sieve", eps=1.5)
+    with pytest.raises(ParameterError, match="--objective"):
+        maximize(np.ones((3, 3)), 1)
+    with pytest.raises(ParameterError, match=r"entry \[1, 2\] is -1"):
+        facility_location(np.array([[1.0, 0, 0], [0, 0, -1.0]]))
+    with pytest.raises(ParameterError, match=r"entry \[0, 1\] is nan"):
+        facility_location(sp.csr_matrix(np.array([[0.0, np.nan]])))
+    with pytest.raises(ParameterError, match="--concave"):
+        feature_based(np.ones((2, 2)), "cube")
+    with pytest.raises(ParameterError, match="outside"):
+        coverage([[0, 5]], 3)
+
+
+# ------------------------------------------------------------------------------------ similarity
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine", "rbf"])
+def test_dense_similarity_formulas(metric):
+    X = np.random.default_rng(4).normal(size=(12, 3))
+    X[3] = 0.0  # a zero vector: cosine similarity 0
+    X[5] = X[4]  # a duplicate
+    S = similarity_matrix(X, metric)
+    ref = naive.similarity(X, metric)
+    assert S.shape == (12, 12) and S.flags.c_contiguous and (S >= 0).all()
+    assert np.allclose(S, ref, rtol=1e-9, atol=1e-9 * np.abs(ref).max())
+    assert np.allclose(similarity_matrix(X, "rbf", gamma=0.3), naive.similarity(X, "rbf", 0.3), rtol=1e-9)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine", "rbf"])
+def test_knn_similarity_keeps_the_nearest_neighbours(metric):
+    X = np.random.default_rng(5).normal(size=(15, 2))
+    K_ = 4
+    S = knn_similarity(X, K_, metric)
+    assert S.shape == (15, 15) and (np.diff(S.indptr) == K_).all()
+    D2 = ((X[:, None] - X[None]) ** 2).sum(-1)
+    U = X / np.linalg.norm(X, axis=1)[:, None]
+    order = D2 if metric != "cosine" else 1 - U @ U.T
+    for i in range(15):
+        cols = S.indices[S.indptr[i]:S.indptr[i + 1]]
+        assert i in cols
+        assert set(cols) == set(np.argsort(order[i], kind="stable")[:K_].tolist())
+    dense = S.toarray()
+    stored = dense > 0
+    if metric == "euclidean":
+        top = max(D2[i, j] for i in range(15) for j in S.indices[S.indptr[i]:S.indptr[i + 1]])
+        assert np.allclose(dense[stored], (top - D2)[stored])
+    else:
+        ref = naive.similarity(X, metric)
+        assert np.allclose(dense[stored], ref[stored])
+    # keeping every neighbour gives the dense matrix (the euclidean maximum is then global)
+    assert np.allclose(knn_similarity(X, 15, metric).toarray(), similarity_matrix(X, metric), rtol=1e-9)
+
+
+def test_similarity_refuses_a_matrix_larger_than_memory():
+    from optsuite.solvers.errors import ResourceError
+    from optsuite.solvers.submodular.similarity import check_dense_memory
+
+    with pytest.raises(ResourceError, match=r"--knn"):
+        check_dense_memory(100_000, available=2**30)
+    check_dense_memory(100, available=2**30)
+    with pytest.raises(ParameterError, match="--knn"):
+        knn_similarity(np.ones((3, 2)), 5)
+    with pytest.raises(ParameterError, match="--metric"):
+        similarity_matrix(np.ones((3, 2)), "manhattan")
