@@ -14,6 +14,7 @@ import json
 import math
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -169,7 +170,9 @@ def _read_csv(path, need_value: bool) -> _Triplets:
         names = [h.lower() for h in header] if header is not None else None
         usecols = _csv_columns(path, names, first_line, delim, need_value, line_no)
         try:
-            data = np.loadtxt(f, delimiter=delim, comments="#", ndmin=2, dtype=np.float64, quotechar='"')
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "input contained no data": reported below
+                data = np.loadtxt(f, delimiter=delim, comments="#", ndmin=2, dtype=np.float64, quotechar='"')
         except ValueError:
             text = stdin_text if stdin_text is not None else io.read_text(path)
             io._raise_csv_problem(path, text, delim, header is not None, header, what)
