@@ -318,7 +318,9 @@ GENERATE_EPILOG = """Examples:
 
   optsuite generate submodular --n 2000 --d 10 --seed 1 --out points.csv
 
-  optsuite generate submodular --n 2000 --out points.csv --stream random --stream-out ops.txt
+  optsuite generate submodular --n 2000 --out points.csv --stream largest-first --stream-out ops.txt
+
+  optsuite generate submodular --n 178 --stream window --stream-out ops.txt
 """
 
 
@@ -331,12 +333,12 @@ def generate(
     seed: Annotated[int, typer.Option(min=0, help="Random seed (points and stream).")] = 0,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="FILE",
                                                 help="Points as .csv (header x0,x1,...) or .npy; default CSV on "
-                                                "stdout.")] = None,
+                                                "stdout, or none when only a --stream-out is asked for.")] = None,
     stream: Annotated[Optional[StreamKind], typer.Option(help=(
-        "Also write a stream of updates: random and largest-first insert half the points, then the other half "
-        "interleaved with --delete-frac * n deletions of a random live point (random) or of the live point "
-        "with the largest f({e}) (largest-first: facility location with --metric); window keeps the "
-        "(1 - delete-frac) n latest insertions."))] = None,
+        "Also write a stream of updates over ids 0..n-1: random and largest-first insert half of them, then the "
+        "other half interleaved with --delete-frac * n deletions of a random live id (random) or of the live "
+        "point with the largest f({e}) (largest-first: facility location of the points with --metric; needs "
+        "--out); window keeps the (1 - delete-frac) n latest insertions."))] = None,
     stream_out: Annotated[Optional[Path], typer.Option("--stream-out", metavar="OPS.txt",
                                                        help="Where to write the stream.")] = None,
     delete_frac: Annotated[float, typer.Option("--delete-frac", min=0.0, max=0.5,
@@ -345,7 +347,8 @@ def generate(
                                            "f({e}) (not precomputed).")] = Metric.euclidean,
 ):
     """Write Gaussian blobs as points for submodular summarisation, and optionally a stream of
-    insertions and deletions over them."""
+    insertions and deletions over ids 0..n-1 (with --stream-out and no --out, only the stream: use it
+    for any input with n rows)."""
     from optsuite.problems import io
     from optsuite.problems import submodular as problem_io
     from optsuite.solvers.errors import ParameterError
@@ -358,13 +361,16 @@ def generate(
     if metric is Metric.precomputed:
         raise ParameterError("metric", "largest-first ranks points by f({e}) from the generated features; choose "
                              "euclidean, cosine or rbf")
+    if stream is StreamKind.largest_first and out is None:
+        raise ParameterError("out", "a largest-first stream ranks the generated points: write them with --out")
     _run.refuse_overwriting_input(stream_out, out)
     X = problem_io.generate_points(n, d, centers, seed, spread)
     suffix = ".csv" if out is None or str(out) == "-" else Path(out).suffix.lower()
-    if suffix == ".csv":
-        io.write_text(io.csv_text({f"x{j}": X[:, j] for j in range(d)}), "-" if out is None else out)
-    else:
-        io.write_npy(out, X)
+    if out is not None or stream is None:
+        if suffix == ".csv":
+            io.write_text(io.csv_text({f"x{j}": X[:, j] for j in range(d)}), "-" if out is None else out)
+        else:
+            io.write_npy(out, X)
     if stream is not None:
         single = None
         if stream is StreamKind.largest_first:
@@ -373,8 +379,9 @@ def generate(
             single = api.singleton_values(obj.facility_location(similarity.similarity_matrix(X, metric.value),
                                                                 check=False))
         sign, ids = problem_io.generate_stream(stream.value, n, seed, delete_frac, single)
-        comment = (f"optsuite generate submodular --n {n} --d {d} --seed {seed} --stream {stream.value} "
-                   f"--delete-frac {delete_frac:g}" + (f" --metric {metric.value}" if single is not None else ""))
+        comment = (f"optsuite generate submodular --n {n}" + (f" --d {d}" if out is not None else "")
+                   + f" --seed {seed} --stream {stream.value} --delete-frac {delete_frac:g}"
+                   + (f" --metric {metric.value}" if single is not None else ""))
         io.write_text(problem_io.stream_text(sign, ids, comment), stream_out)
 
 
