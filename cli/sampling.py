@@ -38,26 +38,25 @@ class Format(str, Enum):
 
 ALG, INP, OUT, PERF = "Algorithm", "Input", "Output", "Performance"
 
-SOLVE_HELP = """Pick a weighted sample of about --size rows of the matrix A (of [A, b] with --target) on
-which ||Ax||_p (||Ax - b||_p) is preserved for every x: a coreset for l_p regression. Rows are kept
-with probability proportional to an importance score and weighted by 1 / probability (the weight
-multiplies |a_i x - b_i|^p).
-
-Scores (--method): sensitivity (the l_p sensitivities of Woodruff & Yasuda 2023, estimated from the
-Lewis directions and clipped into their proven bounds; --exact solves one convex program per row),
-lewis (l_p Lewis weights, the default: as reliable as sensitivities on every test design, one pass
-cheaper), leverage (l_2; can fail for p = 1), root-leverage (tau^(p/2)), sens+lev (s/S + tau/d, the
-worst-case guarantee of Munteanu & Omlor for p <= 2), uniform (a baseline: fails on heavy-tailed rows).
-A size of about 20-100 times the number of columns is typical.
-
---solve solves min ||Ax - b||_p on the weighted sample (dual LP with HiGHS for p = 1, Newton
-otherwise); --evaluate also solves it on all rows and reports the ratio of the two solutions'
-residual norms on the full data, and an estimate of the sample's subspace-embedding distortion.
-
-Output: JSON on stdout (indices, weights, realised_size, n_deterministic, total_sensitivity, lewis,
-regression, evaluation, timings, ...); --out FILE.json|.csv|.npz writes a file instead (.csv: index,weight).
-Exit code 3 if the Lewis iteration or a solver stopped before converging (the result is still written).
-"""
+SOLVE_HELP = (
+    'Pick a weighted sample of about --size rows of the matrix A (of [A, b] with --target) on which '
+    '||Ax||_p (||Ax - b||_p) is preserved for every x: a coreset for l_p regression. Rows are kept with '
+    'probability proportional to an importance score and weighted by 1 / probability (the weight '
+    'multiplies |a_i x - b_i|^p).\n\n'
+    'Scores (--method): sensitivity (the l_p sensitivities of Woodruff & Yasuda 2023, estimated from the '
+    'Lewis directions and clipped into their proven bounds; --exact solves one convex program per row), '
+    'lewis (l_p Lewis weights, the default: as reliable as sensitivities on every test design, one pass '
+    'cheaper), leverage (l_2; can fail for p = 1), root-leverage (tau^(p/2)), sens+lev (s/S + tau/d, the '
+    'worst-case guarantee of Munteanu & Omlor for p <= 2), uniform (a baseline: fails on heavy-tailed '
+    'rows). A size of about 20-100 times the number of columns is typical.\n\n'
+    '--solve solves min ||Ax - b||_p on the weighted sample (dual LP with HiGHS for p = 1, Newton '
+    "otherwise); --evaluate also solves it on all rows and reports the ratio of the two solutions' "
+    "residual norms on the full data, and an estimate of the sample's subspace-embedding distortion.\n\n"
+    'Output: JSON on stdout (indices, weights, realised_size, n_deterministic, total_sensitivity, lewis, '
+    'regression, evaluation, timings, ...); --out FILE.json|.csv|.npz writes a file instead (.csv: '
+    'index,weight). Exit code 3 if the Lewis iteration or a solver stopped before converging (the result '
+    'is still written).'
+)
 
 SOLVE_EPILOG = """Examples:
 
@@ -106,7 +105,8 @@ def solve(
                                                    rich_help_panel=INP,
                                                    help="Whether the CSV's first line names the columns.")] = None,
     threads: Annotated[Optional[int], typer.Option(min=1, rich_help_panel=PERF, show_default="all cores",
-                                                   help="Threads for BLAS and the parallel kernels.")] = None,
+                                                   help="Threads of the parallel kernels (dense algebra runs on one "
+                                                   "BLAS thread: its matrices are thin or d x d).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="FILE", rich_help_panel=OUT,
                                                 help="Write here instead of stdout: .json (result), .csv "
                                                 "(index,weight per kept row), .npz (indices, weights, x, "

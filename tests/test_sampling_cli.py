@@ -126,6 +126,12 @@ def test_invalid_parameters(optsuite, tmp_path, args, message):
     assert (tmp_path / "A.csv").read_text() == "1,2\n3,4\n5,7\n"
 
 
+@pytest.mark.parametrize("command", ["solve", "generate", "check"])
+def test_help_teaches_and_ends_with_examples(optsuite, command):
+    r = optsuite(command, "sampling", "--help")
+    assert r.returncode == 0 and "Example" in r.stdout and "optsuite " in r.stdout.split("Example")[-1]
+
+
 def test_kmedoids_coreset_on_points_whose_matrix_cannot_exist(optsuite, tmp_path):
     """400 000 points: the n x n matrix (1.2 TB) is refused, --coreset clusters them, and `check`
     confirms the reported full-data loss and labels."""
