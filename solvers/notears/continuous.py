@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .acyclicity import notears_h
+from .threads import one_blas_thread
 
 
 def _smooth_loss(score, W):
@@ -28,6 +29,7 @@ def _smooth_loss(score, W):
     return loss + 0.5 * score.lambda2 * np.sum(W * W), G + score.lambda2 * W
 
 
+@one_blas_thread
 def notears_linear(score, *, max_iter: int = 100, h_tol: float = 1e-8, rho_max: float = 1e16, progress=None):
     """Run NOTEARS on a score object (its lambda1, lambda2, forbidden and penalty are used).
     Returns (W, info) with info = {status, h, rho, dual_iterations, lbfgs_iterations}."""
