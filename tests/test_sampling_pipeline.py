@@ -35,6 +35,30 @@ def design():
     return g["A"], g["b"]
 
 
+# ----------------------------------------------------------------------------------------- kernels
+
+@pytest.mark.parametrize("p", [1.0, 1.2, 1.5, 2.0, 2.7, 3.0, 4.0])
+def test_power_sum_kernels_match_numpy(p):
+    from optsuite.solvers.sampling import _kernels
+
+    rng = np.random.default_rng(int(p * 10))
+    Y = rng.standard_normal((37, 150)) * 3
+    Y[0, :5] = 0.0
+    c = rng.random(37)
+    out = np.ones(150)
+    _kernels.pow_col_sums(Y, c, p, out)
+    np.testing.assert_allclose(out, 1 + (c[:, None] * np.abs(Y) ** p).sum(axis=0), rtol=1e-12)
+    r, w = Y[:, 0].copy(), c.copy()
+    assert _kernels.lp_loss(r, w, p) == pytest.approx(np.sum(w * np.abs(r) ** p), rel=1e-12)
+    assert _kernels.lp_loss(r, None, p) == pytest.approx(np.sum(np.abs(r) ** p), rel=1e-12)
+    g, h = np.empty(37), np.empty(37)
+    delta = 1e-3
+    f = _kernels.newton_terms(r, w, p, delta, g, h)
+    assert f == pytest.approx(np.sum(w * np.abs(r) ** p), rel=1e-12)
+    np.testing.assert_allclose(g, w * p * np.abs(r) ** (p - 1) * np.sign(r), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(h, w * p * (p - 1) * np.maximum(np.abs(r), delta) ** (p - 2), rtol=1e-12)
+
+
 # ------------------------------------------------------------------------------------------- draws
 
 @settings(deadline=None, max_examples=60)
