@@ -45,6 +45,12 @@ class Noise(str, Enum):
 
 ALG, SEARCH, INP, OUT, PERF = "Algorithm", "Swap search (topo)", "Input", "Output", "Performance"
 
+
+def _paragraphs(text: str) -> str:
+    """Help text with each paragraph on one line, so the terminal reflows it (rich keeps line breaks
+    inside paragraphs after the first); square brackets escaped from rich markup."""
+    return "\n\n".join(" ".join(p.split()) for p in text.strip().split("\n\n")).replace("[", "\\[")
+
 SOLVE_HELP = """Learn a linear DAG from DATA (n rows x d variables; a header row names the variables, else
 X0..X{d-1}). The result is a weighted adjacency matrix W: W[i, j] != 0 means the edge i -> j.
 
@@ -57,6 +63,7 @@ answers); that budget ends most runs early and leaves scale-free graphs far from
 the hundreds at d = 100), so here the default is no cap: it costs little because least squares
 scores a swap from a Cholesky factor, independent of n. --full-neighbourhood scores every pair
 (best quality; seconds up to d ~ 100, minutes at d ~ 300); --init notears starts from NOTEARS.
+
 notears (Zheng et al. 2018) is the continuous augmented-Lagrangian method; its output is thresholded.
 
 Score: least squares 1/(2n)||X - XW||^2 (X centred) + lambda1 ||W||_1 + lambda2/2 ||W||^2, or logistic
@@ -396,9 +403,9 @@ def _edges_matrix(sol, names, path):
 
 
 def register(solve_app, generate_app, check_app) -> None:
-    solve_app.command("notears", help=SOLVE_HELP, epilog=SOLVE_EPILOG)(solve)
-    generate_app.command("notears", help=GENERATE_HELP, epilog=GENERATE_EPILOG)(generate)
-    check_app.command("notears", help=CHECK_HELP, epilog=CHECK_EPILOG)(check)
+    solve_app.command("notears", help=_paragraphs(SOLVE_HELP), epilog=SOLVE_EPILOG)(solve)
+    generate_app.command("notears", help=_paragraphs(GENERATE_HELP), epilog=GENERATE_EPILOG)(generate)
+    check_app.command("notears", help=_paragraphs(CHECK_HELP), epilog=CHECK_EPILOG)(check)
 
 
 def warm_cache():

@@ -163,3 +163,11 @@ def test_generate_refuses_a_file_as_folder(optsuite, tmp_path):
     target = _write(tmp_path / "file.txt", "x")
     r = optsuite("generate", "notears", "--out", target)
     assert r.returncode == 2 and "is not a folder" in r.stderr
+
+
+def test_help_teaches_and_ends_with_examples(optsuite):
+    for cmd in ("solve", "generate", "check"):
+        r = optsuite(cmd, "notears", "--help")
+        assert r.returncode == 0 and "Example" in r.stdout
+        assert "optsuite " in r.stdout.split("Example")[-1]
+    assert "W[i, j] != 0 means the edge i -> j" in " ".join(optsuite("solve", "notears", "--help").stdout.split())
