@@ -131,6 +131,7 @@ def cases(quick: bool) -> list[Case]:
     if module is not None:
         for graph, degree in (("ER", 2), ("SF", 4)):
             for d in (10, 20, 50):
-                out.append(_reference_case(graph, degree, d, 0, module, 3 if d < 50 else 1))
+                for seed in range(3):
+                    out.append(_reference_case(graph, degree, d, seed, module, 3 if d < 50 else 1))
             out.append(_reference_case(graph, degree, 100, 0, module, 1))
     return out
