@@ -75,6 +75,16 @@ def test_fixed_and_asymptotic_policies(short):
     assert asym.objective < fixed.objective
 
 
+def test_one_matrix_is_estimated_once():
+    A = laplacian_2d(6)
+    rng = np.random.default_rng(0)
+    seq = SystemSequence.from_matrices([(A, rng.standard_normal(36)) for _ in range(4)])
+    res = api.solve_sequence(seq, policy="asymptotic")
+    single = api.solve_sequence(SystemSequence.from_matrices([(A, np.ones(36))]), policy="asymptotic")
+    assert res["counters"]["lanczos_matvecs"] == single["counters"]["lanczos_matvecs"] > 0
+    assert len(set(res["instances"]["omega"])) == 1
+
+
 def test_asymptotic_needs_symmetric_matrices():
     A = laplacian_2d(3) + sp.diags([0.5], [1], shape=(9, 9))
     seq = SystemSequence.from_matrices([(A, np.ones(9))])
@@ -88,7 +98,7 @@ def test_asymptotic_needs_symmetric_matrices():
 
 @settings(deadline=None, max_examples=60)
 @given(losses=st.lists(st.floats(0, 1e4), min_size=1, max_size=30), t=st.integers(0, 5000),
-       loss_sum=st.floats(0, 1e6))
+       loss_sum=st.integers(0, 10**6))  # a sum of (cost - 1) over integer costs
 def test_tsallis_probabilities_solve_the_normalisation(losses, t, loss_sum):
     """p_i = 4 / (eta (L_i - x))^2 for one x below every L_i, summing to 1: so x_i = L_i - 2 / (eta
     sqrt(p_i)) is the same for every arm."""

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .._jit import exact_kernel
 
 #: solve-loop outcomes (api.py maps them to the Result status table)
@@ -229,18 +231,16 @@ def solve(indptr, indices, data, diag, b, x, omega, symmetric_sweep, symmetric_m
 
 
 @exact_kernel
-def lanczos(indptr, indices, data, scale, v, alpha, beta):
-    """Lanczos on S = diag(scale) A diag(scale) (scale = 1/sqrt(diagonal)) from the unit vector v, without
-    reorthogonalisation (only the extreme Ritz values are used). Fills alpha[:m], beta[:m] (beta[j]
-    couples steps j and j+1) and returns m, the steps done: fewer than len(alpha) if an invariant
-    subspace was found."""
-    n = v.shape[0]
-    prev = v.copy()
-    prev[:] = 0.0
-    cur = v.copy()
-    w = v.copy()
-    b_prev = 0.0
-    for j in range(alpha.shape[0]):
+def lanczos(indptr, indices, data, scale, prev, cur, alpha, beta, start, stop):
+    """Lanczos steps start..stop-1 on S = diag(scale) A diag(scale) (scale = 1/sqrt(diagonal)), without
+    reorthogonalisation (only the extreme Ritz values are used). `cur` holds the current unit Lanczos
+    vector and `prev` the one before (zeros at start 0); both are advanced in place, so a later call
+    continues where this one stopped. Fills alpha[j] and beta[j] (beta[j] couples steps j and j+1) and
+    returns the last step done + 1: less than `stop` if an invariant subspace was found."""
+    n = cur.shape[0]
+    w = np.empty(n)
+    for j in range(start, stop):
+        b_prev = beta[j - 1] if j > 0 else 0.0
         for i in range(n):
             s = 0.0
             for k in range(indptr[i], indptr[i + 1]):
@@ -261,5 +261,4 @@ def lanczos(indptr, indices, data, scale, v, alpha, beta):
         for i in range(n):
             prev[i] = cur[i]
             cur[i] = w[i] / nrm
-        b_prev = nrm
-    return alpha.shape[0]
+    return stop

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -169,6 +170,12 @@ def _estimate(seq: SystemSequence, t: int) -> JacobiEstimate:
     return jacobi_radius(indptr, indices, data, diag)
 
 
+def _same_matrix(seq: SystemSequence, s: int, t: int) -> bool:
+    a, b = seq.pattern(s), seq.pattern(t)
+    same_pattern = a is b or (np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices))
+    return same_pattern and np.array_equal(seq.values[s], seq.values[t])
+
+
 def _spectral_ok(seq: SystemSequence):
     """(True, None) when every instance is symmetric with a positive diagonal, else (False, reason)."""
     for t in range(seq.T):
@@ -228,7 +235,10 @@ def solve_sequence(seq: SystemSequence, *, policy="fixed", omega=1.0, grid=DEFAU
     def estimate(t):
         if t not in estimates:
             t0 = time.perf_counter()
-            estimates[t] = _estimate(seq, t)
+            if t > 0 and t - 1 in estimates and _same_matrix(seq, t - 1, t):
+                estimates[t] = replace(estimates[t - 1], steps=0)  # e.g. one matrix, many right-hand sides
+            else:
+                estimates[t] = _estimate(seq, t)
             timings["spectrum"] += time.perf_counter() - t0
         return estimates[t]
 
@@ -276,7 +286,7 @@ def solve_sequence(seq: SystemSequence, *, policy="fixed", omega=1.0, grid=DEFAU
         if spectral_ok:
             warnings += _grid_warning(grid_values, table.star_omega, "instances", count=True)
     if estimates:
-        res["counters"]["lanczos_matvecs"] = sum(e.matvecs for e in estimates.values())
+        res["counters"]["lanczos_matvecs"] = sum(e.steps for e in estimates.values())
         unsettled = sum(not e.settled for e in estimates.values())
         if unsettled:
             warnings.append(f"the Lanczos estimate of rho(J) had not settled after {MAX_STEPS} steps on "

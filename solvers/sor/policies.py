@@ -60,7 +60,7 @@ class Asymptotic:
     def choose(self, t, context):
         est = self.estimate(t)
         self.mu.append(est.mu)
-        self.matvecs += est.matvecs
+        self.matvecs += est.steps
         self.unsettled += not est.settled
         omega = est.omega
         if omega is None:

@@ -6,7 +6,8 @@ below mu = rho(J) < 1 (Young), SOR converges fastest asymptotically at
 For symmetric A with a positive diagonal, J is similar to I - S with S = D^-1/2 A D^-1/2, so mu is
 max(1 - lambda_min(S), lambda_max(S) - 1). Lanczos on S estimates both ends of its spectrum. It is an
 estimate: Ritz values approach the extreme eigenvalues from inside, so mu (and omega*) can come out low
-on large, badly conditioned matrices; we double the number of steps until the estimate settles.
+on large, badly conditioned matrices; Lanczos continues to twice as many steps until the estimate
+settles, at most MAX_STEPS.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 
 from . import _kernels as _k
 
-#: Lanczos starts with this many steps and doubles them until mu settles or MAX_STEPS is reached
+#: Lanczos runs this many steps, then continues to twice as many, ..., until mu settles or MAX_STEPS
 FIRST_STEPS, MAX_STEPS = 32, 512
 #: mu has settled when doubling the steps changes it by less than this fraction of 1 - mu
 SETTLED = 1e-3
@@ -27,8 +28,7 @@ SETTLED = 1e-3
 @dataclass
 class JacobiEstimate:
     mu: float           # the estimate of rho(J)
-    steps: int          # Lanczos steps of the last run
-    matvecs: int        # matrix-vector products spent in all runs
+    steps: int          # Lanczos steps taken (one matrix-vector product each)
     settled: bool       # the estimate stopped changing, the Krylov space was exhausted, or mu >= 1
 
     @property
@@ -49,18 +49,19 @@ def jacobi_radius(indptr, indices, data, diag) -> JacobiEstimate:
 
     n = indptr.shape[0] - 1
     scale = 1.0 / np.sqrt(data[diag])
-    v = np.random.default_rng(20231002).standard_normal(n)  # fixed start: the same answer every run
-    v /= np.linalg.norm(v)
-    steps, matvecs, mu = min(n, FIRST_STEPS), 0, None
+    cur = np.random.default_rng(20231002).standard_normal(n)  # fixed start: the same answer every run
+    cur /= np.linalg.norm(cur)
+    prev = np.zeros(n)
+    limit = min(n, MAX_STEPS)
+    alpha, beta = np.empty(limit), np.empty(limit)
+    done, stop, mu = 0, min(n, FIRST_STEPS), None
     while True:
-        alpha, beta = np.empty(steps), np.empty(steps)
-        m = _k.lanczos(indptr, indices, data, scale, v, alpha, beta)
-        matvecs += m
+        m = _k.lanczos(indptr, indices, data, scale, prev, cur, alpha, beta, done, stop)
         ritz = eigvalsh_tridiagonal(alpha[:m], beta[:m - 1]) if m > 1 else alpha[:1]
         new = max(1.0 - ritz[0], ritz[-1] - 1.0)
-        exhausted = m < steps or steps >= n
-        if exhausted or new >= 1.0 or (mu is not None and abs(new - mu) <= SETTLED * max(1.0 - new, 0.0)):
-            return JacobiEstimate(new, m, matvecs, True)
-        if steps >= MAX_STEPS:
-            return JacobiEstimate(new, m, matvecs, False)
-        mu, steps = new, min(2 * steps, n, MAX_STEPS)
+        exhausted = m < stop or m >= n
+        if exhausted or new >= 1.0 or (mu is not None and abs(new - mu) <= SETTLED * (1.0 - new)):
+            return JacobiEstimate(new, m, True)
+        if m >= limit:
+            return JacobiEstimate(new, m, False)
+        mu, done, stop = new, m, min(2 * m, limit)
