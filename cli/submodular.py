@@ -240,10 +240,6 @@ def _build_objective(problem, objective, metric, gamma, knn, concave, progress):
         progress(0, None, f"similarity: {n} x {n}" + (f", {knn} nearest neighbours" if knn else " dense"))
     t0 = time.perf_counter()
     if knn is not None:
-        if knn > n:
-            from optsuite.solvers.errors import ParameterError
-
-            raise ParameterError("knn", f"must be at most the number of points n = {n}; got {knn}")
         S = similarity.knn_similarity(problem.features, knn, metric.value, gamma)
     else:
         S = similarity.similarity_matrix(problem.features, metric.value, gamma)

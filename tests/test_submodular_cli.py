@@ -1,0 +1,276 @@
+"""`optsuite solve|generate|check submodular` through the real console script on real files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+import naive_submodular as naive
+from conftest import EXAMPLES
+
+WINE = EXAMPLES / "submodular" / "wine.csv"
+ZEN = EXAMPLES / "submodular" / "zen.jsonl"
+OPS = EXAMPLES / "submodular" / "wine_ops.txt"
+
+
+def sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _wine():
+    return np.loadtxt(WINE, delimiter=",", skiprows=2)
+
+
+def test_solve_the_wine_example(optsuite):
+    before = sha(WINE)
+    r = optsuite("solve", "submodular", WINE, "--k", "5")
+    assert r.returncode == 0, r
+    res = r.json()
+    for key in ("problem", "input", "function", "algorithm", "k", "n", "objective", "selected", "gains", "iterations",
+                "counters", "status", "message", "timings", "cpu_timings", "environment"):
+        assert key in res, key
+    assert res["algorithm"] == "lazy" and res["n"] == 178 and res["status"] == "converged"
+    assert "max_ab D2_ab - D2_ij" in res["function"]["formula"] and res["function"]["metric"] == "euclidean"
+    S = naive.similarity(_wine(), "euclidean")
+    assert res["objective"] == pytest.approx(naive.facility_location(S, res["selected"]), rel=1e-9)
+    picks, _ = naive.greedy(lambda s: naive.facility_location(S, s), 178, 5)
+    assert res["selected"] == picks
+    assert res["counters"]["singleton_calls"] == 178 and res["counters"]["oracle_calls"] > 0
+    for phase in ("read", "compile", "similarity", "singletons", "select", "solve", "write", "total"):
+        assert res["timings"][phase] >= 0, phase
+    assert "submodular lazy: n=178 k=5" in r.stderr and "oracle calls" in r.stderr
+    assert sha(WINE) == before
+
+
+@pytest.mark.parametrize("args", [
+    ["--algorithm", "greedy", "--metric", "cosine"],
+    ["--algorithm", "stochastic", "--eps", "0.2", "--seed", "3", "--metric", "rbf", "--gamma", "0.5"],
+    ["--algorithm", "threshold", "--knn", "20"],
+    ["--algorithm", "sieve", "--knn", "10", "--metric", "cosine", "--threads", "1"],
+])
+def test_algorithms_and_similarities_run_and_check(optsuite, tmp_path, args):
+    out = tmp_path / "sol.json"
+    r = optsuite("solve", "submodular", WINE, "--k", "4", "--out", out, "-q", *args)
+    assert r.returncode == 0 and r.stdout == "", r
+    res = json.loads(out.read_text())
+    assert len(res["selected"]) <= 4 and res["algorithm"] == args[1]
+    r = optsuite("check", "submodular", WINE, out)
+    assert r.returncode == 0 and r.json()["valid"], r
+
+
+def test_csv_output_stdin_precomputed_and_feature_based(optsuite, tmp_path):
+    r = optsuite("solve", "submodular", "-", "--k", "3", "-q", "--out", tmp_path / "sel.csv", input=WINE.read_text())
+    assert r.returncode == 0, r
+    lines = (tmp_path / "sel.csv").read_text().splitlines()
+    assert lines[0] == "rank,id,gain" and len(lines) == 4
+    S = naive.similarity(_wine(), "euclidean")
+    np.save(tmp_path / "S.npy", S)
+    r = optsuite("solve", "submodular", tmp_path / "S.npy", "--metric", "precomputed", "--k", "3", "-q")
+    assert r.returncode == 0 and r.json()["selected"] == [int(v.split(",")[1]) for v in lines[1:]], r
+    X = np.abs(_wine())
+    np.save(tmp_path / "X.npy", X)
+    r = optsuite("solve", "submodular", tmp_path / "X.npy", "--objective", "feature-based", "--concave", "log1p",
+                 "--k", "3", "-q")
+    res = r.json()
+    assert r.returncode == 0 and res["objective"] == pytest.approx(naive.feature_based(X, res["selected"], "log1p"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["S.npy", "X.npy", "sel.csv"]  # no temp files left
+
+
+def test_coverage_with_item_weights(optsuite, tmp_path):
+    r = optsuite("solve", "submodular", ZEN, "--objective", "coverage", "--k", "2", "--item-weights",
+                 EXAMPLES / "submodular" / "zen_weights.csv", "-q")
+    assert r.returncode == 0, r
+    res = r.json()
+    sets = {json.loads(l)["id"]: json.loads(l)["items"] for l in ZEN.read_text().splitlines()}
+    weights = dict(l.split(",") for l in (EXAMPLES / "submodular" / "zen_weights.csv").read_text().split()[1:])
+    covered = set().union(*(sets[i] for i in res["selected"]))
+    assert res["objective"] == sum(float(weights[w]) for w in covered)
+    assert all(i in sets for i in res["selected"])  # ids are the sets' "id" fields
+
+
+def test_stream_trace_summary_and_check(optsuite, tmp_path):
+    trace, out = tmp_path / "trace.jsonl", tmp_path / "sol.json"
+    r = optsuite("solve", "submodular", WINE, "--k", "4", "--stream", OPS, "--trace", trace, "--baseline-every", "50",
+                 "--out", out)
+    assert r.returncode == 0, r
+    res = json.loads(out.read_text())
+    assert res["algorithm"] == "dynamic" and res["eps"] == 0.2
+    lines = [json.loads(l) for l in trace.read_text().splitlines()]
+    ops = [l.split() for l in OPS.read_text().splitlines() if not l.startswith("#")]
+    assert len(lines) == len(ops) == res["stream"]["updates"]
+    assert [(l["op"], l["id"]) for l in lines] == [(o, int(i)) for o, i in ops]
+    assert sum(l["calls"] for l in lines) == res["counters"]["oracle_calls"]
+    assert lines[-1]["value"] == pytest.approx(res["objective"]) and lines[-1]["size"] == len(res["selected"])
+    assert [l["t"] for l in lines if "ratio" in l] == [50, 100, 150, 200, 231]
+    for key in ("mean", "p50", "p99", "max"):
+        assert key in res["stream"]["calls_per_update"]
+    assert 0 < res["stream"]["baseline"]["ratio_min"] <= res["stream"]["baseline"]["ratio_mean"] <= 1
+    assert "calls per update mean" in r.stderr and "value / greedy mean" in r.stderr
+    r = optsuite("check", "submodular", WINE, out, "--stream", OPS, "-q")
+    assert r.returncode == 0 and r.json()["valid"], r
+    r = optsuite("solve", "submodular", WINE, "--k", "4", "--stream", OPS, "--algorithm", "dynamic-greedy",
+                 "--baseline-every", "0", "-q")
+    assert r.returncode == 0 and "baseline" not in r.json()["stream"], r
+
+
+def test_check_catches_a_tampered_solution(optsuite, tmp_path):
+    out = tmp_path / "sol.json"
+    assert optsuite("solve", "submodular", WINE, "--k", "3", "--out", out, "-q").returncode == 0
+    sol = json.loads(out.read_text())
+    sol["objective"] *= 1.01
+    sol["selected"] = sol["selected"] + [sol["selected"][0], 999]
+    out.write_text(json.dumps(sol))
+    r = optsuite("check", "submodular", WINE, out)
+    assert r.returncode == 3, r
+    failed = {c["check"] for c in r.json()["checks"] if not c["ok"]}
+    assert failed == {"ids exist", "ids distinct", "at most k elements"}
+    sol["selected"] = sol["selected"][:3]
+    out.write_text(json.dumps(sol))
+    r = optsuite("check", "submodular", WINE, out, "--stream", OPS)
+    assert r.returncode == 3 and {c["check"] for c in r.json()["checks"] if not c["ok"]} >= {"objective"}, r
+
+
+def test_generate_points_and_streams(optsuite, tmp_path):
+    r = optsuite("generate", "submodular", "--n", "300", "--d", "3", "--seed", "2", "--out", tmp_path / "p.csv",
+                 "--stream", "largest-first", "--stream-out", tmp_path / "ops.txt")
+    assert r.returncode == 0, r
+    X = np.loadtxt(tmp_path / "p.csv", delimiter=",", skiprows=1)
+    assert X.shape == (300, 3) and (X >= 0).all()
+    ops = [l.split() for l in (tmp_path / "ops.txt").read_text().splitlines() if not l.startswith("#")]
+    assert sum(o == "+" for o, _ in ops) == 300 and sum(o == "-" for o, _ in ops) == 90
+    single = naive.similarity(X, "euclidean").sum(axis=1)
+    live = set()
+    for o, i in ops:
+        i = int(i)
+        if o == "-":
+            assert single[i] == max(single[j] for j in live)
+        live.add(i) if o == "+" else live.discard(i)
+    r = optsuite("generate", "submodular", "--n", "40", "--stream", "window", "--stream-out", tmp_path / "w.txt")
+    assert r.returncode == 0 and r.stdout == "" and (tmp_path / "w.txt").exists()
+    r = optsuite("generate", "submodular", "--n", "40", "--d", "2")
+    assert r.returncode == 0 and r.stdout.startswith("x0,x1\n") and len(r.stdout.splitlines()) == 41
+
+
+def _write(tmp_path, name, content):
+    path = tmp_path / name
+    if isinstance(content, np.ndarray):
+        np.save(path, content)
+    else:
+        path.write_text(content)
+    return path
+
+
+# One test per malformed file or invalid parameter: exit code 2, one line naming the problem, no traceback.
+MALFORMED = [
+    ("ops_bad.txt", "+ 1\n* 2\n", "ops_bad.txt, line 2: expected '+ ID' or '- ID', found '* 2'"),
+    ("ops_id.txt", "+ one\n", "ops_id.txt, line 1: 'one' is not an integer id"),
+    ("ops_unknown.txt", "# a comment\n+ 4\n", "ops_unknown.txt, line 2: unknown id 4: ids are the 0-based rows 0..3"),
+    ("ops_live.txt", "+ 1\n+ 2\n+ 1\n", "ops_live.txt, line 3: cannot insert id 1: it is already live"),
+    ("ops_dead.txt", "+ 1\n- 1\n- 1\n", "ops_dead.txt, line 3: cannot delete id 1: it is not live"),
+    ("ops_empty.txt", "# nothing\n", "ops_empty.txt: no updates"),
+]
+
+
+@pytest.mark.parametrize("name,text,message", MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_streams(optsuite, tmp_path, name, text, message):
+    data = _write(tmp_path, "p.csv", "1,2\n3,4\n5,6\n7,8\n")
+    r = optsuite("solve", "submodular", data, "--k", "1", "--stream", _write(tmp_path, name, text))
+    assert r.returncode == 2 and r.stdout == "", r
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("optsuite: error: ") and message in lines[0], r
+
+
+MALFORMED_INPUTS = [
+    ("neg.npy", np.array([[1.0, -0.5], [0.0, 1.0]]), ["--metric", "precomputed"],
+     "neg.npy, entry (row 0, column 1), 0-based: value -0.5 is negative"),
+    ("neg.csv", "1,0\n0,-2\n", ["--metric", "precomputed"], "neg.csv, entry (row 1, column 1), 0-based: value -2"),
+    ("negf.csv", "1,2\n-3,4\n", ["--objective", "feature-based"], "negf.csv, entry (row 1, column 0), 0-based: value -3"),
+    ("text.csv", "1,2\n3,x\n", [], "text.csv, line 2, column 2: 'x' is not a number"),
+    ("sets_json.jsonl", '{"id": 1, "items": [1]}\n{"id": 2,\n', ["--objective", "coverage"],
+     "sets_json.jsonl, line 2, column 10: invalid JSON"),
+    ("sets_noid.jsonl", '{"items": [1]}\n', ["--objective", "coverage"], "sets_noid.jsonl, line 1: expected an object"),
+    ("sets_dup.jsonl", '{"id": 1, "items": [1]}\n{"id": 1, "items": [2]}\n', ["--objective", "coverage"],
+     "sets_dup.jsonl, line 2, id: duplicate id 1 (first on line 1)"),
+    ("sets_negid.jsonl", '{"id": -1, "items": [1]}\n', ["--objective", "coverage"],
+     "sets_negid.jsonl, line 1, id: id -1 is not a non-negative integer"),
+    ("sets_items.jsonl", '{"id": 1, "items": 5}\n', ["--objective", "coverage"],
+     "sets_items.jsonl, line 1, items: items must be a list"),
+    ("sets_item.jsonl", '{"id": 1, "items": [[1]]}\n', ["--objective", "coverage"],
+     "sets_item.jsonl, line 1, items: item [1] is not a number or a string"),
+    ("sets_empty.jsonl", "\n", ["--objective", "coverage"], "sets_empty.jsonl: no sets"),
+]
+
+
+@pytest.mark.parametrize("name,content,extra,message", MALFORMED_INPUTS, ids=[m[0] for m in MALFORMED_INPUTS])
+def test_malformed_inputs(optsuite, tmp_path, name, content, extra, message):
+    r = optsuite("solve", "submodular", _write(tmp_path, name, content), "--k", "1", *extra)
+    assert r.returncode == 2 and r.stdout == "", r
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], r
+
+
+def test_malformed_item_weights(optsuite, tmp_path):
+    sets = _write(tmp_path, "s.jsonl", '{"id": 0, "items": ["a", "b"]}\n')
+    for text, message in [("item,weight\na,1\n", "w.csv: item 'b' appears in the sets but has no weight here"),
+                          ("a,1\nb,-1\n", "w.csv, line 2, weight: weight -1 must be finite and >= 0"),
+                          ("a,1\nb,x\n", "w.csv, line 2, weight: 'x' is not a number"),
+                          ("a,1\na,2\nb,1\n", "w.csv, line 2: item 'a' has a weight already (line 1)"),
+                          ("a,1,2\n", "w.csv, line 1: 3 fields; expected 'item,weight'")]:
+        w = _write(tmp_path, "w.csv", text)
+        r = optsuite("solve", "submodular", sets, "--objective", "coverage", "--k", "1", "--item-weights", w)
+        assert r.returncode == 2 and message in r.stderr, (text, r)
+
+
+BAD_PARAMS = [
+    (["--k", "5"], "--k: must be at most the number of elements n = 4; got 5"),
+    (["--k", "1", "--algorithm", "dynamic"], "--stream: --algorithm dynamic maintains a solution under updates"),
+    (["--k", "1", "--stream", "{t}/ops.txt", "--algorithm", "lazy"], "--algorithm: lazy is static"),
+    (["--k", "1", "--trace", "{t}/t.jsonl"], "--trace: a trace records the updates of a --stream"),
+    (["--k", "1", "--knn", "9"], "--knn: must be an integer between 1 and the number of points n = 4; got 9"),
+    (["--k", "1", "--knn", "2", "--metric", "precomputed"], "--knn: builds a sparse similarity from features"),
+    (["--k", "1", "--gamma", "2"], "--gamma: is the width of --metric rbf only"),
+    (["--k", "1", "--objective", "feature-based", "--metric", "cosine"], "--metric: applies to facility-location only"),
+    (["--k", "1", "--item-weights", "{t}/ops.txt"], "--item-weights is only for --objective coverage"),
+    (["--k", "1", "--eps", "1"], "--eps: must be strictly between 0 and 1; got 1"),
+    (["--k", "1", "--out", "{t}/out.txt"], "out.txt: unknown output type '.txt'"),
+    (["--k", "1", "--out", "{t}/p.csv"], "--out would overwrite an input file"),
+    (["--k", "1", "--stream", "{t}/missing.txt"], "missing.txt: no such file"),
+]
+
+
+@pytest.mark.parametrize("args,message", BAD_PARAMS, ids=[b[1].split(":")[0] + str(i) for i, b in enumerate(BAD_PARAMS)])
+def test_invalid_parameters(optsuite, tmp_path, args, message):
+    data = _write(tmp_path, "p.csv", "1,2\n3,4\n5,6\n7,8\n")
+    _write(tmp_path, "ops.txt", "+ 1\n")
+    r = optsuite("solve", "submodular", data, *[a.replace("{t}", str(tmp_path)) for a in args])
+    assert r.returncode == 2, r
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], r
+    assert data.read_text() == "1,2\n3,4\n5,6\n7,8\n"
+
+
+@pytest.mark.parametrize("args", [["--k", "0"], ["--k", "1", "--algorithm", "fast"], ["--k", "1", "--eps", "-1"],
+                                  ["--k", "1", "--metric", "manhattan"], ["--k", "1", "--baseline-every", "-2"], []])
+def test_usage_errors_exit_2(optsuite, tmp_path, args):
+    r = optsuite("solve", "submodular", _write(tmp_path, "p.csv", "1,2\n3,4\n"), *args)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_generate_and_check_parameter_errors(optsuite, tmp_path):
+    r = optsuite("generate", "submodular", "--n", "10", "--stream", "random")
+    assert r.returncode == 2 and "--stream-out" in r.stderr
+    r = optsuite("generate", "submodular", "--n", "10", "--stream", "largest-first", "--stream-out", tmp_path / "o.txt")
+    assert r.returncode == 2 and "--out: a largest-first stream ranks the generated points" in r.stderr
+    (tmp_path / "x.json").write_text('{"foo": 1}')
+    r = optsuite("check", "submodular", WINE, tmp_path / "x.json")
+    assert r.returncode == 2 and "not a submodular solution" in r.stderr
+
+
+def test_a_dense_similarity_too_large_for_memory_is_refused(optsuite, tmp_path):
+    """60 000 points need a 27 GiB dense similarity: refused before any work, with --knn suggested."""
+    np.save(tmp_path / "X.npy", np.random.default_rng(0).random((60_000, 2)))
+    r = optsuite("solve", "submodular", tmp_path / "X.npy", "--k", "2")
+    assert r.returncode == 2 and "use --knn K" in r.stderr and "GiB" in r.stderr, r
