@@ -102,7 +102,9 @@ def refine_medoids(X, medoids, labels, dist, loss, metric, weights, rounds: int,
                 continue
             cand = members[np.argsort(dist[members], kind="stable")[:REFINE_CANDIDATES]]
             pts = members if members.size <= REFINE_SAMPLE else rng.choice(members, REFINE_SAMPLE, replace=False)
-            D = km.distances_between(X, np.repeat(cand, pts.size), np.tile(pts, cand.size), metric)
+            local = X[np.concatenate([cand, pts])]  # small copies: the distance API validates its input
+            D = km.distances_between(local, np.repeat(np.arange(cand.size), pts.size),
+                                     np.tile(np.arange(cand.size, cand.size + pts.size), cand.size), metric)
             D = D.reshape(cand.size, pts.size)
             pw = np.broadcast_to(w[pts], D.shape).copy()
             pw[cand[:, None] == pts[None, :]] = 0.0  # leave each candidate itself out
@@ -111,7 +113,9 @@ def refine_medoids(X, medoids, labels, dist, loss, metric, weights, rounds: int,
             if best == medoids[j]:
                 continue
             # accept only if it serves the whole cluster better (exact, O(cluster size))
-            new_cost = np.sum(w[members] * km.distances_between(X, members, np.full(members.size, best), metric))
+            local = X[np.append(members, best)]
+            new_cost = np.sum(w[members] * km.distances_between(local, np.arange(members.size),
+                                                                np.full(members.size, members.size), metric))
             if new_cost < np.sum(w[members] * dist[members]):
                 trial[j] = best
         if (trial == medoids).all():
