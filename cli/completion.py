@@ -148,7 +148,12 @@ def solve(
     if predictions is not None:
         _run.check_out(predictions, (".csv",))
     _run.refuse_overwriting_input(out, data, predict)
-    _run.refuse_overwriting_input(predictions, data, predict)
+    for path in (out, predictions):
+        _check_folder(path)
+    if predictions is not None and any(_run.same_file(predictions, p) for p in (data, predict, out) if p is not None):
+        from optsuite.solvers.errors import InputError
+
+        raise InputError(predictions, "--predictions would overwrite an input or --out; choose another path")
     with timer.phase("read"):
         problem = problem_io.load(data, shape=shape, one_based=one_based, duplicates=duplicates.value)
         m, n = problem.shape
@@ -180,6 +185,14 @@ def solve(
     _emit(result, res.pop("timings"), timer, out, U, V)
     _run.info(_summary(result), quiet)
     _run.exit_for_status(result["status"])
+
+
+def _check_folder(path) -> None:
+    """Refuse an output path in a missing folder before the solve, not after it."""
+    if path is not None and str(path) != "-" and not Path(path).resolve().parent.is_dir():
+        from optsuite.solvers.errors import InputError
+
+        raise InputError(path, f"cannot write: folder '{Path(path).parent}' does not exist")
 
 
 def _emit(result, solver_timings, timer, out, U, V):
