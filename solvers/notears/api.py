@@ -269,7 +269,8 @@ def learn(X, *, method: str = "topo", score: str = "ls", lambda1: float | None =
     """Learn a linear DAG from data X (n x d): the whole pipeline of `optsuite solve notears`.
 
     method: `topo` (default) or `notears`. score: `ls` (least squares; with lambda1 > 0 the lasso) or
-    `logistic` (binary data). lambda1 default: 0 for topo, 0.1 for notears. Returns a Result with `W` (raw
+    `logistic` (binary data). lambda1 default: 0 for topo, 0.1 for notears. s_small, s_large default to
+    `candidate_sizes(d)`; n_large None = no cap on successful large-set searches (the authors': 1). Returns a Result with `W` (raw
     weights), `W_thresholded`, `order`, `edges` (index pairs), `objective` (score of the raw W),
     `score_refit` (score after refitting on the thresholded support), `is_dag`, `iterations`, `counters`.
     """
@@ -308,7 +309,7 @@ def learn(X, *, method: str = "topo", score: str = "ls", lambda1: float | None =
         t = time.perf_counter()
         W, info = notears_linear(sc, progress=progress)
         timings["notears"] = time.perf_counter() - t
-        res.update(init=None, h="notears", iterations=info["dual_iterations"],
+        res.update(init=None, h=None, iterations=info["dual_iterations"],
                    counters={"lbfgs_iterations": info["lbfgs_iterations"]},
                    notears={"h": info["h"], "rho": info["rho"]})
         res.set_status(info["status"], None if info["status"] == "converged" else
@@ -319,8 +320,6 @@ def learn(X, *, method: str = "topo", score: str = "ls", lambda1: float | None =
         t = time.perf_counter()
         start, details = initial_order(sc, init, order=order, W=W_init, seed=seed, notears_progress=progress)
         timings["init"] = time.perf_counter() - t
-        if start is None:
-            raise ParameterError("require", "the required edges contain a cycle")
         t = time.perf_counter()
         fit, status, info = topo_search(sc, start, h=h, s_small=s_small, s_large=s_large, n_large=n_large,
                                         full_neighbourhood=full_neighbourhood, max_iter=max_iter, progress=progress)
