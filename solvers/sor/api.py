@@ -303,12 +303,14 @@ def _grid_warning(grid, omegas, label, count=False) -> list[str]:
     outside = (omegas > grid[-1] + 1e-12) | (omegas < grid[0] - 1e-12)
     if not outside.any():
         return []
-    worst = float(omegas[outside].max() if (omegas > grid[-1]).any() else omegas[outside].min())
-    where = f"{int(outside.sum())} of {omegas.size} {label}" if count else label
-    hint = f"--grid {grid[0]:g}:{min(1.99, max(worst + 0.02, grid[-1])):g}:{grid.shape[0]}" if worst > grid[-1] \
+    above = bool((omegas > grid[-1]).any())
+    worst = float(omegas[outside].max() if above else omegas[outside].min())
+    where = (f"{int(outside.sum())} of {omegas.size} {label} ({'up' if above else 'down'} to {worst:.4f})" if count
+             else f"{label} ({worst:.4f})")
+    hint = f"--grid {grid[0]:g}:{min(1.99, max(worst + 0.02, grid[-1])):g}:{grid.shape[0]}" if above \
         else f"--grid {max(0.05, worst - 0.05):g}:{grid[-1]:g}:{grid.shape[0]}"
-    return [f"the estimated omega* ({worst:.4f} for the extreme case) of {where} lies outside the grid "
-            f"[{grid[0]:g}, {grid[-1]:g}]; the learners cannot reach it: widen the grid, e.g. {hint}"]
+    return [f"the estimated omega* of {where} lies outside the grid [{grid[0]:g}, {grid[-1]:g}], where the "
+            f"learners cannot go: widen it, e.g. {hint}"]
 
 
 class _Table:
