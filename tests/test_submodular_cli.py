@@ -46,9 +46,7 @@ def test_solve_the_wine_example(optsuite):
 
 
 @pytest.mark.parametrize("args", [
-    ["--algorithm", "greedy", "--metric", "cosine"],
     ["--algorithm", "stochastic", "--eps", "0.2", "--seed", "3", "--metric", "rbf", "--gamma", "0.5"],
-    ["--algorithm", "threshold", "--knn", "20"],
     ["--algorithm", "sieve", "--knn", "10", "--metric", "cosine", "--threads", "1"],
 ])
 def test_algorithms_and_similarities_run_and_check(optsuite, tmp_path, args):
@@ -163,65 +161,22 @@ def _write(tmp_path, name, content):
     return path
 
 
-# One test per malformed file or invalid parameter: exit code 2, one line naming the problem, no traceback.
-MALFORMED = [
-    ("ops_bad.txt", "+ 1\n* 2\n", "ops_bad.txt, line 2: expected '+ ID' or '- ID', found '* 2'"),
-    ("ops_id.txt", "+ one\n", "ops_id.txt, line 1: 'one' is not an integer id"),
-    ("ops_unknown.txt", "# a comment\n+ 4\n", "ops_unknown.txt, line 2: unknown id 4: ids are the 0-based rows 0..3"),
-    ("ops_live.txt", "+ 1\n+ 2\n+ 1\n", "ops_live.txt, line 3: cannot insert id 1: it is already live"),
-    ("ops_dead.txt", "+ 1\n- 1\n- 1\n", "ops_dead.txt, line 3: cannot delete id 1: it is not live"),
-    ("ops_empty.txt", "# nothing\n", "ops_empty.txt: no updates"),
-]
-
-
-@pytest.mark.parametrize("name,text,message", MALFORMED, ids=[m[0] for m in MALFORMED])
-def test_malformed_streams(optsuite, tmp_path, name, text, message):
+# Malformed files are tested one by one at the API level (test_submodular_io.py); here, one per error
+# class through the console script: exit code 2, one line naming the file and line, no traceback.
+def test_malformed_stream_and_input_exit_2_with_one_line(optsuite, tmp_path):
     data = _write(tmp_path, "p.csv", "1,2\n3,4\n5,6\n7,8\n")
-    r = optsuite("solve", "submodular", data, "--k", "1", "--stream", _write(tmp_path, name, text))
-    assert r.returncode == 2 and r.stdout == "", r
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("optsuite: error: ") and message in lines[0], r
-
-
-MALFORMED_INPUTS = [
-    ("neg.npy", np.array([[1.0, -0.5], [0.0, 1.0]]), ["--metric", "precomputed"],
-     "neg.npy, entry (row 0, column 1), 0-based: value -0.5 is negative"),
-    ("neg.csv", "1,0\n0,-2\n", ["--metric", "precomputed"], "neg.csv, entry (row 1, column 1), 0-based: value -2"),
-    ("negf.csv", "1,2\n-3,4\n", ["--objective", "feature-based"], "negf.csv, entry (row 1, column 0), 0-based: value -3"),
-    ("text.csv", "1,2\n3,x\n", [], "text.csv, line 2, column 2: 'x' is not a number"),
-    ("sets_json.jsonl", '{"id": 1, "items": [1]}\n{"id": 2,\n', ["--objective", "coverage"],
-     "sets_json.jsonl, line 2, column 10: invalid JSON"),
-    ("sets_noid.jsonl", '{"items": [1]}\n', ["--objective", "coverage"], "sets_noid.jsonl, line 1: expected an object"),
-    ("sets_dup.jsonl", '{"id": 1, "items": [1]}\n{"id": 1, "items": [2]}\n', ["--objective", "coverage"],
-     "sets_dup.jsonl, line 2, id: duplicate id 1 (first on line 1)"),
-    ("sets_negid.jsonl", '{"id": -1, "items": [1]}\n', ["--objective", "coverage"],
-     "sets_negid.jsonl, line 1, id: id -1 is not a non-negative integer"),
-    ("sets_items.jsonl", '{"id": 1, "items": 5}\n', ["--objective", "coverage"],
-     "sets_items.jsonl, line 1, items: items must be a list"),
-    ("sets_item.jsonl", '{"id": 1, "items": [[1]]}\n', ["--objective", "coverage"],
-     "sets_item.jsonl, line 1, items: item [1] is not a number or a string"),
-    ("sets_empty.jsonl", "\n", ["--objective", "coverage"], "sets_empty.jsonl: no sets"),
-]
-
-
-@pytest.mark.parametrize("name,content,extra,message", MALFORMED_INPUTS, ids=[m[0] for m in MALFORMED_INPUTS])
-def test_malformed_inputs(optsuite, tmp_path, name, content, extra, message):
-    r = optsuite("solve", "submodular", _write(tmp_path, name, content), "--k", "1", *extra)
-    assert r.returncode == 2 and r.stdout == "", r
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], r
-
-
-def test_malformed_item_weights(optsuite, tmp_path):
-    sets = _write(tmp_path, "s.jsonl", '{"id": 0, "items": ["a", "b"]}\n')
-    for text, message in [("item,weight\na,1\n", "w.csv: item 'b' appears in the sets but has no weight here"),
-                          ("a,1\nb,-1\n", "w.csv, line 2, weight: weight -1 must be finite and >= 0"),
-                          ("a,1\nb,x\n", "w.csv, line 2, weight: 'x' is not a number"),
-                          ("a,1\na,2\nb,1\n", "w.csv, line 2: item 'a' has a weight already (line 1)"),
-                          ("a,1,2\n", "w.csv, line 1: 3 fields; expected 'item,weight'")]:
-        w = _write(tmp_path, "w.csv", text)
-        r = optsuite("solve", "submodular", sets, "--objective", "coverage", "--k", "1", "--item-weights", w)
-        assert r.returncode == 2 and message in r.stderr, (text, r)
+    for args, message in [
+        ([data, "--stream", _write(tmp_path, "ops.txt", "+ 1\n+ 2\n+ 1\n")],
+         "ops.txt, line 3: cannot insert id 1: it is already live"),
+        ([_write(tmp_path, "neg.npy", np.array([[1.0, -0.5], [0.0, 1.0]])), "--metric", "precomputed"],
+         "neg.npy, entry (row 0, column 1), 0-based: value -0.5 is negative"),
+        ([_write(tmp_path, "s.jsonl", '{"id": 1, "items": [1]}\n{"id": 1, "items": [2]}\n'), "--objective",
+          "coverage"], "s.jsonl, line 2, id: duplicate id 1 (first on line 1)"),
+    ]:
+        r = optsuite("solve", "submodular", *args, "--k", "1")
+        assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr, r
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("optsuite: error: ") and message in lines[0], r
 
 
 BAD_PARAMS = [
