@@ -126,6 +126,8 @@ def row_scores(U, p: float, method: str = "lewis", *, exact: bool = False, tol: 
             if exact:
                 s = _scores.exact_sensitivities(U, p, progress=progress)
             else:
+                if progress is not None:
+                    progress(0, None, f"sensitivity estimate: {n} rows against a {_scores.DENOMINATOR_SAMPLE}-row sample")
                 est = _scores.estimated_sensitivities(U, p, lewis, tau, np.random.default_rng(seed))
                 s = est["s"]
                 out["estimate"] = {k: est[k] for k in ("clipped_low", "clipped_high")}
