@@ -247,7 +247,7 @@ def check(
     problem_path: Annotated[Path, typer.Argument(metavar="PROBLEM", show_default=False,
                                                  help="The problem file the solution was computed for.")],
     solution: Annotated[Path, typer.Argument(metavar="SOLUTION", show_default=False,
-                                             help="Solution JSON written by `optsuite solve halpern`.")],
+                                             help="Solution written by `optsuite solve halpern` (.json or .npz).")],
     tol: Annotated[Optional[float], typer.Option(min=0, show_default="the solution's --tol, else 1e-6",
                                                  help="Largest acceptable residual.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,

@@ -105,10 +105,19 @@ def write(path, family: str, arrays: dict, **meta) -> None:
     io.write_npz(path, meta=np.array(json.dumps(header)), **arrays)
 
 
-def load_solution(path, problem) -> np.ndarray:
-    """The point z of a solution JSON written by `optsuite solve halpern` (its `solution` object holds
-    one array per block: x and y, x, or z), checked against the problem's dimensions."""
-    sol = io.read_json(path)
+def load_solution(path, problem):
+    """(z, the solution's other fields) from a solution written by `optsuite solve halpern`: JSON, whose
+    `solution` object holds one array per block (x and y, x, or z), or .npz with those arrays beside
+    a JSON `meta`; checked against the problem's dimensions."""
+    if io.suffix_of(path) == ".npz":
+        arrays = io.read_npz(path)
+        try:
+            sol = json.loads(str(arrays.pop("meta", "{}")))
+        except json.JSONDecodeError as e:
+            raise InputError(path, f"'meta' is not valid JSON ({e.msg})", field="meta") from None
+        sol["solution"] = {k: v for k, v in arrays.items() if k in problem.names}
+    else:
+        sol = io.read_json(path)
     if not isinstance(sol, dict) or not isinstance(sol.get("solution"), dict):
         raise InputError(path, "not a halpern solution: expected a JSON object with 'solution' (as written by "
                          "`optsuite solve halpern --out FILE.json`)", field="solution")

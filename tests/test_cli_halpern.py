@@ -69,6 +69,8 @@ def test_not_converged_writes_the_result_and_exits_3(optsuite, files, tmp_path):
         assert meta["status"] == "max_oracle" and meta["counters"]["epochs"] <= 20
         assert z["x"].shape == (20,) and z["history"].shape[1] == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sol.npz"]  # no temporary files left
+    r = optsuite("check", "halpern", files / "pb.npz", out, "--tol", "1")  # .npz solutions check too
+    assert r.returncode == 0 and r.json()["valid"]
 
 
 def test_json_on_stdout_and_check_exit_codes(capsys, files, tmp_path):

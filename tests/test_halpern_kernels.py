@@ -400,6 +400,15 @@ def test_degenerate_problems():
     assert res.method == "vr-halpern" and res.solution["x"][0] == pytest.approx(3.0, abs=1e-6)
 
 
+def test_divergence_is_reported():
+    """A step far past 1/L on an unconstrained problem blows up: status diverged, and the result is the
+    best finite point with its certificate."""
+    problem = H.least_squares(RNG.standard_normal((20, 4)), RNG.standard_normal(20), "free")
+    res = H.solve(problem, "eg", step=50.0, max_oracle=5000, tol=0)
+    assert res.status == "diverged" and not res.success and np.isfinite(res.residual)
+    assert res.residual == pytest.approx(min(r for _, r in res.history if np.isfinite(r)))
+
+
 def test_one_epoch_budget_checks_the_start_only():
     problem, _, _ = _game("components")
     res = H.solve(problem, "eg", max_oracle=1, tol=0)
@@ -422,6 +431,7 @@ def test_duplicate_components_change_nothing():
     ({"tol": -1.0}, "--tol: must be >= 0"),
     ({"max_oracle": 0.5}, "--max-oracle: must be at least 1 epoch"),
     ({"max_oracle": float("nan")}, "--max-oracle: must be a positive number"),
+    ({"max_oracle": 1e300}, "--max-oracle: 1e+300 epochs of 5 calls overflow"),
     ({"step": 0.0}, "--step: must be a positive number"),
     ({"variant": "halpern", "step": 1.5}, "--step: deterministic halpern on a monotone problem"),
     ({"variant": "vr-halpern"}, "--variant: vr-halpern needs a cocoercive operator"),

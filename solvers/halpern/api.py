@@ -51,6 +51,8 @@ DEFAULT_INNER_ITERS = 0.05
 _DRIVERS = {"eg": _k.run_eg, "eag": _k.run_eag, "halpern-fb": _k.run_halpern_fb,
             "halpern-ppa": _k.run_halpern_ppa, "vr-eg": _k.run_vr_eg, "vr-halpern": _k.run_vr_halpern,
             "vr-inexact": _k.run_vr_inexact}
+#: the history keeps the first this many checks (one per epoch at most): 16 MB
+HISTORY_LIMIT = 1_000_000
 #: F counts as cocoercive (for choosing a method) when L_coco <= this x L_F
 COCOERCIVE_RATIO = 2.0
 _STATUS = {_k.CONVERGED: "converged", _k.BUDGET: "max_oracle", _k.STOPPED: "stopped",
@@ -193,6 +195,8 @@ def solve(problem, variant: str = "auto", *, restart: str | None = None, tol: fl
     max_oracle = _positive("max_oracle", max_oracle)
     if max_oracle < 1:
         raise ParameterError("max_oracle", f"must be at least 1 epoch (one full evaluation of F); got {max_oracle:g}")
+    if max_oracle * problem.n > 2.0 ** 62:
+        raise ParameterError("max_oracle", f"{max_oracle:g} epochs of {problem.n} calls overflow the call counter")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ParameterError("seed", f"must be a non-negative integer, got {seed!r}")
     prm = _steps(problem, method, step, batch, inner_step, inner_iters)
@@ -203,7 +207,7 @@ def solve(problem, variant: str = "auto", *, restart: str | None = None, tol: fl
     budget = int(math.floor(max_oracle * n + 1e-9))
     fprm, iprm = _kernel_params(method, prm, budget, restart == "adaptive")
     counts = np.zeros(8, dtype=np.int64)
-    hist = np.zeros((budget // n + 2, 2))
+    hist = np.zeros((min(budget // n + 2, HISTORY_LIMIT), 2))
     best = z0.copy()
     fstate = np.full(3, np.nan)
     monitor = np.zeros(4)
