@@ -7,16 +7,26 @@ from __future__ import annotations
 
 import functools
 
+_controller = []
+
+
+def _blas_controller():
+    """One threadpoolctl controller, made after scipy's own BLAS has loaded (so the limit reaches it);
+    inspecting the loaded libraries costs milliseconds, so it is done once."""
+    if not _controller:
+        import scipy.linalg  # noqa: F401
+        import scipy.optimize  # noqa: F401
+        from threadpoolctl import ThreadpoolController
+
+        _controller.append(ThreadpoolController())
+    return _controller[0]
+
 
 def one_blas_thread(func):
     """Run `func` with every loaded BLAS limited to one thread."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        import scipy.linalg  # noqa: F401  (scipy ships its own BLAS: load it first so the limit reaches it)
-        import scipy.optimize  # noqa: F401
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _blas_controller().limit(limits=1, user_api="blas"):
             return func(*args, **kwargs)
     return wrapper
