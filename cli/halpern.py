@@ -85,7 +85,7 @@ tau = step sqrt(1/n) / L_Q; vr-halpern: eta = step / L_Q (at most 1.8 / L, the f
 limit); vr-inexact: eta = step sqrt(n) / L_Q.
 L_F is the Lipschitz constant of F, L_Q its on-average version. Defaults come from measurements: with
 EAG's proven step (1/8, EAG-C) the residual after 1000 epochs was 4-8x larger than with 0.9 on every
-bench problem; vr-inexact's inner step uses 4 where the authors' 5 diverged on a quadratic saddle.
+bench problem; vr-inexact's inner step uses 4 where the authors' 5 stalled on a quadratic saddle.
 
 Stops when the residual ||z - P(z - F z)|| at a point where F is exact is at most --tol, or at
 --max-oracle epochs (exit 3, result still written). Output: JSON on stdout (or --out .json/.npz):
