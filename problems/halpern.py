@@ -34,7 +34,7 @@ CONSTRAINTS = ("box", "free")
 
 
 def load(path):
-    """Read and validate a problem file; returns a `MonotoneProblem` with `name` and `meta` attached."""
+    """Read and validate a problem file; returns a `MonotoneProblem` named after the file's meta."""
     from optsuite.solvers import halpern
 
     if str(path) == "-":
@@ -76,7 +76,6 @@ def load(path):
         in_meta = e.name.endswith("_set") or e.name == "split"
         raise InputError(path, e.detail, field=f"meta.{e.name}" if in_meta else e.name) from None
     problem.name = meta.get("name", "")
-    problem.meta = meta
     return problem
 
 

@@ -8,4 +8,4 @@ Inclusions" (ICLR 2024), with the baselines Halpern, EG, EAG and VR-EG. Build a 
 from .api import ANCHORED, RESTARTS, VARIANTS, resolve_variant, solve, warm_up  # noqa: F401
 from .certificate import certificate  # noqa: F401
 from .constants import cocoercivity, lipschitz  # noqa: F401
-from .problem import FAMILIES, SPLITS, MonotoneProblem, affine, least_squares, matrix_game, quadratic  # noqa: F401
+from .problem import SPLITS, MonotoneProblem, affine, least_squares, matrix_game, quadratic  # noqa: F401

@@ -31,11 +31,6 @@ def project(problem, v) -> np.ndarray:
     return out
 
 
-def natural_residual(problem, z, Fz=None) -> float:
-    Fz = F(problem, z) if Fz is None else Fz
-    return float(np.linalg.norm(z - project(problem, z - Fz)))
-
-
 def _simplex_normal_distance(g, support) -> float:
     """min over t and s >= 0 (s = 0 on the support) of ||g + t 1 - s||. With s chosen optimally this is
     h(t) = sum over the support of (g + t)^2 + sum off it of min(g + t, 0)^2, convex and piecewise

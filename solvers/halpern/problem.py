@@ -16,7 +16,6 @@ import numpy as np
 from ..errors import ParameterError
 from . import _kernels as _k
 
-FAMILIES = ("matrix-game", "quadratic", "least-squares", "affine")
 SPLITS = ("components", "rows", "columns")
 SET_TYPES = {"free": _k.FREE, "box": _k.BOX, "simplex": _k.SIMPLEX, "ball": _k.BALL}
 
@@ -31,19 +30,6 @@ class Block:
     radius: float = 1.0
     lo: np.ndarray | None = None
     hi: np.ndarray | None = None
-
-    def spec(self) -> dict:
-        out = {"type": self.kind}
-        if self.kind in ("simplex", "ball"):
-            out["radius"] = self.radius
-        if self.kind == "box":
-            out["lo"] = _scalar_or_list(self.lo)
-            out["hi"] = _scalar_or_list(self.hi)
-        return out
-
-
-def _scalar_or_list(v):
-    return float(v[0]) if v.size and (v == v[0]).all() else v.tolist()
 
 
 @dataclass
@@ -62,6 +48,7 @@ class MonotoneProblem:
     split: str | None = None
     #: least squares: the right-hand side b (for the objective)
     rhs: np.ndarray | None = None
+    name: str = ""
     #: cached constants (Lipschitz, cocoercivity), filled on first use
     cache: dict = field(default_factory=dict)
 
@@ -94,10 +81,6 @@ class MonotoneProblem:
             out[b.name] = z[start:start + b.size]
             start += b.size
         return out
-
-    @property
-    def has_simplex(self) -> bool:
-        return any(b.kind == "simplex" for b in self.blocks)
 
     @property
     def dims(self) -> dict:
