@@ -113,7 +113,7 @@ def solve(
         help="Re-anchor the anchored methods when the residual has halved (no extra oracle calls); "
         "none runs them as published.")] = None,
     step: Annotated[Optional[float], typer.Option(
-        min=0, rich_help_panel=ALG, show_default="eg, eag 0.9; halpern 1.8 (cocoercive F) or 0.5; vr-eg 1; vr-halpern 3; vr-inexact 1",
+        min=0, rich_help_panel=ALG, show_default="eg, eag 0.9; halpern 1.8 (cocoercive F) or 0.5; vr-eg 1; vr-halpern 2; vr-inexact 1",
         help="Step-size multiplier: eta = step / L for the variant's constant L (see above).")] = None,
     batch: Annotated[Optional[int], typer.Option(min=1, rich_help_panel=ALG, show_default="ceil(sqrt(n))",
                                                  help="vr-halpern: components per variance-reduced update.")] = None,

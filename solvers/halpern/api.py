@@ -40,11 +40,12 @@ RESTARTS = ("adaptive", "none")
 #: default step multipliers (see `_steps` for the constant each one divides), chosen by the measurements
 #: in solvers/halpern/bench.py: EG needs eta < 1/L_F (0.9); with EAG's proven constant 1/8 (EAG-C) the
 #: residual after 1000 epochs was 4-8x larger than with 0.9 on every bench instance; the forward-backward map is nonexpansive up to 2/L
-#: (1.8); vr-halpern was fastest at 5/L_Q (the authors' scale) on the least-squares instance and
-#: stalled at 8, so 3 keeps a margin; with vr-inexact's inner scale 5 (the authors') the quadratic
+#: (1.8); vr-halpern was fastest at 5/L_Q (the authors' scale) on the least-squares instance but
+#: stalled at 3 on least squares with orthogonal rows (the worst case L_Q = sqrt(n) L_F), 2 did not;
+#: with vr-inexact's inner scale 5 (the authors') the quadratic
 #: saddle stalled at a residual of 6e-2, with 4 it reached 7e-6 (README has the commands).
 DEFAULT_STEP = {"eg": 0.9, "eag": 0.9, "halpern-fb": 1.8, "halpern-ppa": 0.5, "vr-eg": 1.0,
-                "vr-halpern": 3.0, "vr-inexact": 1.0}
+                "vr-halpern": 2.0, "vr-inexact": 1.0}
 DEFAULT_INNER_STEP = 4.0
 DEFAULT_INNER_ITERS = 0.05
 
@@ -219,7 +220,10 @@ def solve(problem, variant: str = "auto", *, restart: str | None = None, tol: fl
 
     res = Result(variant=base, method=method, requested_variant=variant, restart=restart,
                  family=problem.family, n=n, dims=problem.dims, seed=seed)
-    res.set_status(_STATUS[int(counts[_k.STATUS])], _detail(int(counts[_k.STATUS]), tol, max_oracle))
+    status = int(counts[_k.STATUS])
+    res.set_status(_STATUS[status], None if status == _k.CONVERGED else _detail(status, max_oracle))
+    if status == _k.CONVERGED:  # the shared table's wording is about local search
+        res["message"] = f"converged: residual <= --tol {tol:g}"
     t2 = time.perf_counter()
     cert = certificate(problem, best)
     timings["certificate"] = round(time.perf_counter() - t2, 6)
@@ -238,12 +242,8 @@ def solve(problem, variant: str = "auto", *, restart: str | None = None, tol: fl
     return res
 
 
-def _detail(status, tol, max_oracle):
-    if status == _k.CONVERGED:
-        return f"residual <= {tol:g}"
-    if status in (_k.BUDGET, _k.RUNNING):
-        return f"{max_oracle:g} epochs"
-    return None
+def _detail(status, max_oracle):
+    return f"{max_oracle:g} epochs" if status in (_k.BUDGET, _k.RUNNING) else None
 
 
 def _start(problem, z0) -> np.ndarray:
