@@ -53,7 +53,12 @@ class StreamKind(str, Enum):
 
 OBJ, ALG, STREAM, OUT, PERF = "Objective", "Algorithm", "Stream of updates", "Output", "Performance"
 
-SOLVE_HELP = """Choose at most k elements of INPUT maximising a monotone submodular function f.
+def _reflow(text: str) -> str:
+    """Join the lines of each paragraph, so the help wraps to the terminal instead of at our line breaks."""
+    return "\n\n".join(" ".join(p.split()) for p in text.strip().split("\n\n"))
+
+
+SOLVE_HELP = _reflow("""Choose at most k elements of INPUT maximising a monotone submodular function f.
 
 Objectives (--objective): facility-location (default), f(S) = sum over items i of max_{j in S} s_ij,
 with s from the features by --metric: euclidean s_ij = max_ab D2_ab - D2_ij (D2 = squared euclidean
@@ -81,7 +86,7 @@ Output: JSON on stdout (selected ids in pick order, gains, objective = f(selecte
 oracle_calls = marginal-gain queries and singleton_calls = f({e}) evaluations, timings); for a
 stream also the per-update summary (calls mean/p50/p99/max, value / from-scratch greedy every
 --baseline-every updates). --out FILE.json|.csv (.csv: rank,id,gain).
-"""
+""")
 
 SOLVE_EPILOG = """Examples:
 

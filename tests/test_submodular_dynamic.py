@@ -203,3 +203,14 @@ def test_all_zero_objective_routes_nothing():
     r = run_stream(f, 2, [1, 1, -1], [0, 1, 0], algorithm="dynamic", baseline_every=1)
     assert r.objective == 0.0 and r.stream["calls_total"] == 0
     assert [c["ratio"] for c in r.checkpoints] == [1.0, 1.0, 1.0]
+
+
+def test_checkpoints_fall_on_multiples_of_baseline_every_across_progress_chunks():
+    f, _ = _fl(10, 4, 2)
+    sign, ids = _random_ops(10, 2500, 3)
+    seen = []
+    r = run_stream(f, 3, sign, ids, baseline_every=1200, progress=lambda done, total, text: seen.append(done))
+    assert [c["update"] for c in r.checkpoints] == [1200, 2400, 2500]
+    assert seen == [1000, 1200, 2000, 2400, 2500]
+    r = run_stream(f, 3, sign, ids, baseline_every=0)
+    assert r.checkpoints == [] and "baseline" not in r.stream

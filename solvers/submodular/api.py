@@ -26,6 +26,8 @@ DEFAULT_EPS = {"stochastic": 0.1, "threshold": 0.1, "sieve": 0.1, "dynamic": 0.2
 
 #: depth arrays of the dynamic structure above this many bytes are refused (raise --eps instead)
 MAX_GUESS_BYTES = 2 * 2**30
+#: a stream is applied in chunks of at most this many updates, with a progress report after each
+_PROGRESS_EVERY = 1000
 
 
 # ------------------------------------------------------------------------------------ validation
@@ -362,13 +364,14 @@ def run_stream(objective: Objective, k: int, sign, ids, *, algorithm: str = "dyn
     sizes = np.zeros(total, dtype=np.int64)
     checkpoints = []
     base_time = 0.0
-    step = baseline_every if baseline_every > 0 else max(total, 1)
     start = 0
     while start < total:
-        stop = min(total, start + step)
+        stop = min(total, start + _PROGRESS_EVERY)
+        if baseline_every > 0:
+            stop = min(stop, (start // baseline_every + 1) * baseline_every)
         c, v, s = dyn.apply(sign[start:stop], ids[start:stop])
         calls[start:stop], values[start:stop], sizes[start:stop] = c, v, s
-        if baseline_every > 0:
+        if baseline_every > 0 and (stop % baseline_every == 0 or stop == total):
             b0 = time.perf_counter()
             _, gval, gcalls = greedy_on(objective, dyn.k, dyn.live, dyn.singletons)
             base_time += time.perf_counter() - b0
