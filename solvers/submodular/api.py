@@ -366,7 +366,7 @@ def run_stream(objective: Objective, k: int, sign, ids, *, algorithm: str = "dyn
     base_time = 0.0
     start = 0
     while start < total:
-        stop = min(total, start + _PROGRESS_EVERY)
+        stop = min(total, (start // _PROGRESS_EVERY + 1) * _PROGRESS_EVERY)
         if baseline_every > 0:
             stop = min(stop, (start // baseline_every + 1) * baseline_every)
         c, v, s = dyn.apply(sign[start:stop], ids[start:stop])
