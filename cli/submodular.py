@@ -90,11 +90,11 @@ stream also the per-update summary (calls mean/p50/p99/max, value / from-scratch
 
 SOLVE_EPILOG = """Examples:
 
-  optsuite solve submodular examples/submodular/points.csv --k 10
+  optsuite solve submodular examples/submodular/wine.csv --k 5
 
-  optsuite solve submodular points.csv --k 50 --knn 30 --algorithm stochastic --out summary.json
+  optsuite solve submodular examples/submodular/zen.jsonl --objective coverage --k 3
 
-  optsuite solve submodular points.csv --k 10 --stream ops.txt --trace trace.jsonl
+  optsuite solve submodular examples/submodular/wine.csv --k 5 --stream examples/submodular/wine_ops.txt --trace trace.jsonl
 """
 
 
@@ -390,9 +390,9 @@ def generate(
 
 CHECK_EPILOG = """Examples:
 
-  optsuite solve submodular points.csv --k 10 --out sol.json && optsuite check submodular points.csv sol.json
+  optsuite solve submodular examples/submodular/wine.csv --k 5 --out sol.json && optsuite check submodular examples/submodular/wine.csv sol.json
 
-  optsuite check submodular points.csv sol.json --stream ops.txt
+  optsuite solve submodular examples/submodular/wine.csv --k 5 --stream examples/submodular/wine_ops.txt --out dyn.json && optsuite check submodular examples/submodular/wine.csv dyn.json --stream examples/submodular/wine_ops.txt
 """
 
 
