@@ -212,7 +212,6 @@ def test_driver_matches_textbook_als():
     rows, cols, values = random_entries(m, n, 200, 4)
     res = api.complete(rows, cols, values, (m, n), k, init="random", reg=0.01, max_iter=4, tol=0.0, seed=3)
     rms = np.sqrt(np.mean(values ** 2))
-    U0, _ = np.random.default_rng(3).standard_normal((m, k)), None
     from optsuite.solvers.completion import _init
 
     U0, V0 = _init.random_start((m, n), k, rms, 3)
@@ -291,6 +290,14 @@ def test_split_runs_on_disjoint_parts_and_warns():
     assert res.split and res.iterations == 3 and res.counters["half_steps"] == 6
     assert any("--split" in w for w in res["warnings"])
     assert res.counters["residual_passes"] == 1 + 3  # the start, then one full pass per iteration
+
+
+def test_random_start_is_not_the_generators_truth():
+    """Same seed for the generator and the solver: the random start must still be random (a shared
+    stream once handed the solver the true factors, converging in one iteration)."""
+    d = generate(100, 80, 3, 3.0, seed=0)
+    res = api.complete(d["rows"], d["cols"], d["values"], d["shape"], 3, init="random", seed=0, max_iter=1)
+    assert res.initial_train_rmse > 0.5
 
 
 def test_svd_start_and_clipping():

@@ -12,13 +12,17 @@ import math
 
 import numpy as np
 
-#: below this many matrix entries the SVD is computed densely (exact and deterministic)
-DENSE_SVD_ENTRIES = 250_000
+#: tags of the random streams derived from --seed: a generator seeded with the same number (e.g.
+#: `optsuite generate --seed 0`) must not hand the solver its own truth as a "random" start
+STREAM_SVD, STREAM_RANDOM_START, STREAM_HOLDOUT, STREAM_SKETCH = 1, 2, 3, 4
+
+#: matrices with a side at most this long get a dense SVD (ARPACK needs k < min(m, n) and is slow near it)
+DENSE_SVD_SIDE = 64
 
 
 def svd_start(by_row, shape, rank, mu, seed):
     """(U0, V0, info): top-`rank` singular triplets of P_Omega(M) / p, p = |Omega| / (m n) (ARPACK via
-    scipy's svds, seeded start vector; dense SVD for small matrices), then, when `mu` is given, JNS13's
+    scipy's svds, seeded start vector; a dense SVD when a side is short or k is near it), then, when `mu` is given, JNS13's
     clipping: zero every entry of U above 2 mu sqrt(k/m) (of V above 2 mu sqrt(k/n)) and re-orthonormalise.
     `by_row` is the row-major view of the entries to use."""
     import scipy.sparse as sp
@@ -26,13 +30,13 @@ def svd_start(by_row, shape, rank, mu, seed):
     m, n = shape
     p = by_row.nnz / (m * n)
     A = sp.csr_matrix((by_row.data / p, by_row.indices, by_row.indptr), shape=shape)
-    if m * n <= DENSE_SVD_ENTRIES or rank >= min(m, n) - 1:
+    if min(m, n) <= DENSE_SVD_SIDE or rank >= min(m, n) // 2:
         left, s, right_t = np.linalg.svd(A.toarray(), full_matrices=False)
         left, s, right = left[:, :rank], s[:rank], right_t[:rank].T
     else:
         from scipy.sparse.linalg import svds
 
-        v0 = np.random.default_rng(seed).standard_normal(min(m, n))
+        v0 = np.random.default_rng((seed, STREAM_SVD)).standard_normal(min(m, n))
         left, s, right_t = svds(A, k=rank, v0=v0)
         order = np.argsort(s)[::-1]
         left, s, right = left[:, order], s[order], right_t[order].T
@@ -62,6 +66,6 @@ def _clip(Q, mu, rank):
 def random_start(shape, rank, rms, seed):
     """Gaussian U0, V0 whose product has entries of about the data's RMS."""
     m, n = shape
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng((seed, STREAM_RANDOM_START))
     sigma = math.sqrt(max(rms, 1e-300) / math.sqrt(rank))
     return rng.standard_normal((m, rank)) * sigma, rng.standard_normal((n, rank)) * sigma

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import ParameterError
 from ..result import Result
+from ..timing import PhaseTimer
 from . import _init
 from . import _kernels as _k
 from ._views import Compressed, residual_sq
@@ -197,7 +198,7 @@ class HalfStep:
         return np.ascontiguousarray(np.linalg.cholesky(C))
 
 
-def _next_seed(seed: int) -> int:
+def _next_seed(seed) -> int:
     """A fresh 63-bit seed for the next sketch (deterministic chain from --seed)."""
     return int(np.random.default_rng(seed).integers(0, 2**63 - 1))
 
@@ -205,7 +206,7 @@ def _next_seed(seed: int) -> int:
 # -------------------------------------------------------------------------------------------- solve
 
 def complete(rows, cols, values, shape, rank, *, solver="exact", cg_steps=3, reg=1e-9, init="svd", mu=None,
-             split=False, max_iter=100, tol=1e-5, holdout=0.0, early_stop=False, seed=0, sketch_size=None,
+             split=False, max_iter=100, tol=1e-4, holdout=0.0, early_stop=False, seed=0, sketch_size=None,
              progress=None, check=True) -> Result:
     """Fit U (m x rank), V (n x rank) with U Vᵀ matching the observed entries (rows[e], cols[e]) -> values[e].
 
@@ -228,24 +229,13 @@ def complete(rows, cols, values, shape, rank, *, solver="exact", cg_steps=3, reg
     m, n = shape
     _check_params(rank, shape, solver, init, cg_steps, reg, max_iter, tol, holdout, early_stop, mu, sketch_size)
     rank = int(rank)
-    rng = np.random.default_rng(seed)
-    timings = {}
+    rng = np.random.default_rng((seed, _init.STREAM_HOLDOUT))
+    timer = PhaseTimer()
 
-    t0 = time.perf_counter()
-    train, test = _split_holdout(rows.shape[0], holdout, rng)
-    if train.shape[0] == 0:
-        raise ParameterError("holdout", f"leaves no training entries out of {rows.shape[0]}")
-    tr_rows, tr_cols, tr_vals = rows[train], cols[train], values[train]
-    by_row = Compressed(tr_rows, tr_cols, tr_vals, m)
-    by_col = Compressed(tr_cols, tr_rows, tr_vals, n)
-    held = Compressed(rows[test], cols[test], values[test], m) if test.shape[0] else None
-    rms = math.sqrt(float(np.dot(tr_vals, tr_vals)) / tr_vals.shape[0])
+    with timer.phase("build"):
+        test, by_row, by_col, held, parts, rms = _views(rows, cols, values, shape, holdout, split, max_iter, rng)
     lam = reg * rms if rms > 0 else reg
-    parts = _split_parts(tr_rows, tr_cols, tr_vals, shape, max_iter, rng) if split else None
-    timings["build"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    res = Result(problem="completion", m=m, n=n, rank=rank, observed=int(train.shape[0]), holdout=int(test.shape[0]),
+    res = Result(problem="completion", m=m, n=n, rank=rank, observed=by_row.nnz, holdout=int(test.shape[0]),
                  solver=solver, init=init, reg=reg, **{"lambda": lam}, max_iter=max_iter, tol=tol, split=split)
     if solver != "exact":
         res["cg_steps"] = cg_steps
@@ -255,21 +245,38 @@ def complete(rows, cols, values, shape, rank, *, solver="exact", cg_steps=3, reg
     res["warnings"] = observation_warnings(by_row.counts, by_col.counts, rank, reg)
     if split:
         res["warnings"].append(f"--split gives each half-step 1/{2 * max_iter + 1} of the entries "
-                               f"(about {train.shape[0] // (2 * max_iter + 1)}); JNS13's sample splitting is for "
+                               f"(about {by_row.nnz // (2 * max_iter + 1)}); JNS13's sample splitting is for "
                                "the proof and usually starves the steps: compare without it")
-    U, V = _start(init, parts[0] if split else by_row, shape, rank, mu, rms, seed, res)
-    U[by_row.counts == 0] = 0.0
-    V[by_col.counts == 0] = 0.0
-    timings["init"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    step = HalfStep(solver, lam, cg_steps, sketch_rows, seed)
-    _iterate(res, step, by_row, by_col, held, parts, U, V, lam, rms, max_iter, tol, early_stop, progress, t_start)
-    timings["iterations"] = time.perf_counter() - t0
-    res["counters"] = {**step.counters, "residual_passes": res.pop("_passes")}
-    res["timings"] = {key: round(v, 6) for key, v in timings.items()}
+    with timer.phase("init"):
+        U, V = _start(init, parts[0] if split else by_row, shape, rank, mu, rms, seed, res)
+        U[by_row.counts == 0] = 0.0
+        V[by_col.counts == 0] = 0.0
+        train_sq = residual_sq(by_row, U, V)
+    with timer.phase("iterations"):
+        step = HalfStep(solver, lam, cg_steps, sketch_rows, _next_seed((seed, _init.STREAM_SKETCH)))
+        _iterate(res, step, by_row, by_col, held, parts, U, V, lam, rms, max_iter, tol, early_stop, progress,
+                 train_sq, t_start)
+    res["counters"] = {**step.counters, "residual_passes": res.pop("_passes") + 1}
+    wall, cpu = timer.report()
+    res["timings"] = {key: wall[key] for key in ("build", "init", "iterations")}
+    res["cpu_timings"] = {key: cpu[key] for key in ("build", "init", "iterations")}
     res["seed"] = seed
     return res
+
+
+def _views(rows, cols, values, shape, holdout, split, max_iter, rng):
+    """Hold-out split and the compressed views, built once: (test, by_row, by_col, held, parts, rms)."""
+    m, n = shape
+    train, test = _split_holdout(rows.shape[0], holdout, rng)
+    if train.shape[0] == 0:
+        raise ParameterError("holdout", f"leaves no training entries out of {rows.shape[0]}")
+    tr_rows, tr_cols, tr_vals = rows[train], cols[train], values[train]
+    by_row = Compressed(tr_rows, tr_cols, tr_vals, m)
+    by_col = Compressed(tr_cols, tr_rows, tr_vals, n)
+    held = Compressed(rows[test], cols[test], values[test], m) if test.shape[0] else None
+    rms = math.sqrt(float(np.dot(tr_vals, tr_vals)) / tr_vals.shape[0])
+    parts = _split_parts(tr_rows, tr_cols, tr_vals, shape, max_iter, rng) if split else None
+    return test, by_row, by_col, held, parts, rms
 
 
 def _split_holdout(count, holdout, rng):
@@ -310,12 +317,12 @@ def _objective(sq, lam, U, V, by_row, by_col) -> float:
     return sq + lam * pen
 
 
-def _iterate(res, step, by_row, by_col, held, parts, U, V, lam, rms, max_iter, tol, early_stop, progress, t_start):
-    """Alternate V and U half-steps until a stopping rule fires; fill res with the outcome."""
+def _iterate(res, step, by_row, by_col, held, parts, U, V, lam, rms, max_iter, tol, early_stop, progress, train_sq,
+             t_start):
+    """Alternate V and U half-steps until a stopping rule fires; fill res with the outcome. train_sq: the
+    squared residuals of the start."""
     passes = 0
     history = []
-    train_sq = residual_sq(by_row, U, V)
-    passes += 1
     res["initial_train_rmse"] = math.sqrt(train_sq / by_row.nnz)
     prev = res["initial_train_rmse"]
     best = None  # (holdout_rmse, iteration, U, V, train_sq) for early stopping
