@@ -491,4 +491,4 @@ def warm_cache():
                                  ("feature-based", True, None), ("coverage", True, None)):
         for alg in METHODS:
             api.warm_up(kind, sparse=sparse, algorithm=alg, metric=metric, knn=sparse and metric is not None)
-        yield f"{kind} {'sparse' if sparse else 'dense'}"
+        yield f"{kind} {'sparse' if sparse else 'dense'}" + (f" ({metric})" if metric else "")

@@ -55,11 +55,14 @@ def load(path, *, objective: str = "facility-location", precomputed: bool = Fals
     if item_weights is not None:
         raise InputError(item_weights, "--item-weights is only for --objective coverage")
     if objective == "facility-location" and precomputed:
-        return SubmodularProblem(path, objective, similarity=_load_similarity(path, header))
-    values = _load_matrix(path, header, "features", ("X", "features", "data"))
+        S, where = _load_matrix(path, header, "similarities", ("S", "similarity", "sim"))
+        _check_entries(path, S, where, "similarities must be >= 0 for a monotone facility location (shift "
+                       "them, e.g. s - min(s), or use a kernel such as rbf)")
+        return SubmodularProblem(path, objective, similarity=S)
+    values, where = _load_matrix(path, header, "features", ("X", "features", "data"))
     if objective == "feature-based":
-        _check_entries(path, values, "features", "feature-based needs non-negative features (shift or "
-                       "clip them, e.g. x - min(x))")
+        _check_entries(path, values, where, "feature-based needs non-negative features (shift or clip them, "
+                       "e.g. x - min(x))")
         return SubmodularProblem(path, objective, features=values)
     if hasattr(values, "toarray"):
         values = values.toarray()
@@ -67,7 +70,8 @@ def load(path, *, objective: str = "facility-location", precomputed: bool = Fals
 
 
 def _load_matrix(path, header, what, keys):
-    """A dense float64 array or a scipy CSR matrix (sparse .npz or .mtx); finite."""
+    """(matrix, where): a dense float64 array or a scipy CSR matrix (sparse .npz or .mtx), finite, and a
+    function giving the InputError location of entry (row, column): CSV line and column, else the entry."""
     suffix = io.suffix_of(path)
     if suffix == ".mtx":
         M = io.read_matrix_market(path)
@@ -82,16 +86,22 @@ def _load_matrix(path, header, what, keys):
     else:
         table = io.read_table(path, header=header, what=what, npz_keys=keys)
         io.check_finite(table, what)
-        return np.ascontiguousarray(table.values)
+
+        def where(r, c):
+            at = table.where(r)
+            label = f"column {c + 1}"
+            at["field"] = f"{at['field']}, {label}" if "field" in at else label
+            return at
+        return np.ascontiguousarray(table.values), where
     if hasattr(M, "tocsr"):
         M = M.astype(np.float64)
         bad = ~np.isfinite(M.data)
         if bad.any():
             r, c = _csr_entry(M, int(np.flatnonzero(bad)[0]))
-            raise InputError(path, f"value is {M.data[bad][0]}; {what} must be finite", field=_entry(r, c))
+            raise InputError(path, f"value is {M.data[bad][0]}; {what} must be finite", **_entry(r, c))
     if M.shape[0] == 0 or M.shape[1] == 0:
         raise InputError(path, f"no data: the matrix has shape {M.shape}")
-    return M
+    return M, _entry
 
 
 def _is_sparse_npz(path) -> bool:
@@ -104,11 +114,11 @@ def _csr_entry(M, p):
     return row, int(M.indices[p])
 
 
-def _entry(r, c) -> str:
-    return f"entry (row {r}, column {c}), 0-based"
+def _entry(r, c) -> dict:
+    return {"field": f"entry (row {r}, column {c}), 0-based"}
 
 
-def _check_entries(path, M, what, hint):
+def _check_entries(path, M, where, hint):
     values = M.data if hasattr(M, "tocsr") else M
     neg = values < 0
     if neg.any():
@@ -116,14 +126,7 @@ def _check_entries(path, M, what, hint):
             r, c = _csr_entry(M, int(np.flatnonzero(neg)[0]))
         else:
             r, c = map(int, np.argwhere(neg)[0])
-        raise InputError(path, f"value {float(M[r, c]):g} is negative; {hint}", field=_entry(r, c))
-
-
-def _load_similarity(path, header):
-    S = _load_matrix(path, header, "similarities", ("S", "similarity", "sim"))
-    _check_entries(path, S, "similarities", "similarities must be >= 0 for a monotone facility location "
-                   "(shift them, e.g. s - min(s), or use a kernel such as rbf)")
-    return S
+        raise InputError(path, f"value {float(M[r, c]):g} is negative; {hint}", **where(r, c))
 
 
 # ------------------------------------------------------------------------------------- coverage

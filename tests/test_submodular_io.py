@@ -60,10 +60,10 @@ def test_streams_over_coverage_ids_and_comments(tmp_path):
 MALFORMED_INPUTS = [
     ("neg.npy", np.array([[1.0, -0.5], [0.0, 1.0]]), {"precomputed": True},
      "neg.npy, entry (row 0, column 1), 0-based: value -0.5 is negative; similarities must be >= 0"),
-    ("neg.csv", "1,0\n0,-2\n", {"precomputed": True}, "neg.csv, entry (row 1, column 1), 0-based: value -2"),
+    ("neg.csv", "1,0\n0,-2\n", {"precomputed": True}, "neg.csv, line 2, column 2: value -2 is negative"),
     ("nan.csv", "1,0\nnan,1\n", {"precomputed": True}, "nan.csv, line 2, column 1: value is NaN"),
-    ("negf.csv", "1,2\n-3,4\n", {"objective": "feature-based"},
-     "negf.csv, entry (row 1, column 0), 0-based: value -3 is negative; feature-based needs non-negative"),
+    ("negf.csv", "# features\nx,y\n1,2\n-3,4\n", {"objective": "feature-based"},
+     "negf.csv, line 4, column 1: value -3 is negative; feature-based needs non-negative"),
     ("text.csv", "1,2\n3,x\n", {}, "text.csv, line 2, column 2: 'x' is not a number"),
     ("empty.csv", "", {}, "empty.csv: no data"),
     ("three.npy", np.zeros((2, 2, 2)), {}, "expected a 2-D array"),
