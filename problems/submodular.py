@@ -87,12 +87,9 @@ def _load_matrix(path, header, what, keys):
         table = io.read_table(path, header=header, what=what, npz_keys=keys)
         io.check_finite(table, what)
 
-        def where(r, c):
-            at = table.where(r)
-            label = f"column {c + 1}"
-            at["field"] = f"{at['field']}, {label}" if "field" in at else label
-            return at
-        return np.ascontiguousarray(table.values), where
+        def line_and_column(r, c):
+            return {"line": table.where(r)["line"], "field": f"column {c + 1}"}
+        return np.ascontiguousarray(table.values), line_and_column if suffix in io.CSV_SUFFIXES else _entry
     if hasattr(M, "tocsr"):
         M = M.astype(np.float64)
         bad = ~np.isfinite(M.data)
