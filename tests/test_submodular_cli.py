@@ -196,7 +196,8 @@ BAD_PARAMS = [
 ]
 
 
-@pytest.mark.parametrize("args,message", BAD_PARAMS, ids=[b[1].split(":")[0] + str(i) for i, b in enumerate(BAD_PARAMS)])
+@pytest.mark.parametrize("args,message", BAD_PARAMS,
+                         ids=[b[1].split(":")[0] + str(i) for i, b in enumerate(BAD_PARAMS)])
 def test_invalid_parameters(optsuite, tmp_path, args, message):
     data = _write(tmp_path, "p.csv", "1,2\n3,4\n5,6\n7,8\n")
     _write(tmp_path, "ops.txt", "+ 1\n")

@@ -78,7 +78,8 @@ def test_level_structure_invariants_and_certificate_after_every_update(n, k, see
 
 
 @settings(max_examples=25, deadline=None)
-@given(n=st.integers(1, 14), k=st.integers(1, 5), seed=st.integers(0, 10**6), objective=st.sampled_from(["fl", "fb", "cov"]))
+@given(n=st.integers(1, 14), k=st.integers(1, 5), seed=st.integers(0, 10**6),
+       objective=st.sampled_from(["fl", "fb", "cov"]))
 def test_prefix_repair_is_greedy_on_the_live_elements_after_every_update(n, k, seed, objective):
     rng = np.random.default_rng(seed)
     if objective == "fl":

@@ -176,7 +176,8 @@ def _dynamic_case(n, k, kind, repeats=1):
                 same_answer_rtol=None, repeats=repeats,
                 note="targets: dynamic's calls per update <= 1/20 of recomputing lazy greedy "
                      "(calls_vs_recompute <= 0.05) at ratio_mean >= 0.85 and ratio_min >= 1/2 - eps; "
-                     "CPU times include the from-scratch greedy every 100 updates (updates_wall_s, wall seconds, excludes it)")
+                     "CPU times include the from-scratch greedy every 100 updates (updates_wall_s, wall "
+                     "seconds, excludes it)")
 
 
 def cases(quick: bool) -> list[Case]:
