@@ -48,17 +48,21 @@ def numpy_als(rows, cols, values, shape, rank, *, reg=1e-9, tol=1e-4, max_iter=1
     eye = np.eye(rank)
 
     def solve(indptr, indices, data, F, X):
+        """Solve every row of X; return the squared residuals after the update (from the same blocks)."""
+        sq = 0.0
         for i in range(X.shape[0]):
             idx = indices[indptr[i]:indptr[i + 1]]
             if idx.size:
-                B = F[idx]
-                X[i] = np.linalg.solve(B.T @ B + lam * idx.size * eye, B.T @ data[indptr[i]:indptr[i + 1]])
+                B, y = F[idx], data[indptr[i]:indptr[i + 1]]
+                X[i] = np.linalg.solve(B.T @ B + lam * idx.size * eye, B.T @ y)
+                r = y - B @ X[i]
+                sq += float(r @ r)
+        return sq
 
     prev = None
     for it in range(1, max_iter + 1):
         solve(by_col.indptr, by_col.indices, by_col.data, U, V)
-        solve(by_row.indptr, by_row.indices, by_row.data, V, U)
-        rmse = math.sqrt(float(np.mean((values - np.einsum("ij,ij->i", U[rows], V[cols])) ** 2)))
+        rmse = math.sqrt(solve(by_row.indptr, by_row.indices, by_row.data, V, U) / values.shape[0])
         if prev is not None and abs(prev - rmse) <= tol * prev:
             break
         prev = rmse
