@@ -17,7 +17,7 @@ for method in lewis uniform; do
 done
 
 # 2. A heavy-tailed design with rare columns on a few planted rows: uniform sampling misses them.
-optsuite generate sampling --n 20000 --d 10 --heavy-tail --seed 1 --out "$tmp/design" > /dev/null
+optsuite generate sampling --n 10000 --d 10 --heavy-tail --seed 1 --out "$tmp/design" > /dev/null
 for method in sensitivity lewis uniform; do
   optsuite solve sampling "$tmp/design/A.csv" --target "$tmp/design/b.csv" --p 1.5 --size 300 \
     --method "$method" --solve --evaluate --quiet | python3 -c "$summary"
@@ -31,8 +31,8 @@ echo "diabetes sample checked"
 optsuite solve sampling diabetes_A.csv --p 1 --size 50 --quiet --out "$tmp/sample.csv"
 echo "sample.csv: $(($(wc -l < "$tmp/sample.csv") - 1)) rows, first: $(sed -n 2p "$tmp/sample.csv")"
 
-# 4. k-medoids of 100 000 points through a 2000-point coreset (no 100 000 x 100 000 matrix), and CLARA.
-optsuite generate kmedoids --n 100000 --d 5 --centers 8 --seed 3 --out "$tmp/points.npy"
+# 4. k-medoids of 50 000 points through a 2000-point coreset (no 50 000 x 50 000 matrix), and CLARA.
+optsuite generate kmedoids --n 50000 --d 5 --centers 8 --seed 3 --out "$tmp/points.npy"
 for how in "--coreset 2000" "--method clara"; do
   # shellcheck disable=SC2086
   optsuite solve kmedoids "$tmp/points.npy" --k 8 $how --quiet \
