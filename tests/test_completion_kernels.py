@@ -362,3 +362,28 @@ def test_invalid_entries():
         api.as_entries([1], [1, 2], [1.0], (5, 5))
     with pytest.raises(ParameterError, match="no observed entries"):
         api.as_entries([], [], [], (5, 5))
+
+
+# ------------------------------------------------------------------------------------ bench baselines
+
+def test_bench_baselines_and_quick_case():
+    """The baselines the bench times are right: textbook numpy ALS from the same random start follows our
+    iterates; dense SoftImpute keeps the observed entries and fills the others better than zeros."""
+    from optsuite.solvers import bench as harness
+    from optsuite.solvers.completion import bench
+
+    d = generate(60, 50, 2, 3.0, seed=6)
+    U, V, it = bench.numpy_als(d["rows"], d["cols"], d["values"], d["shape"], 2, max_iter=5, tol=0.0, seed=4)
+    ours = api.complete(d["rows"], d["cols"], d["values"], d["shape"], 2, init="random", seed=4, max_iter=5, tol=0.0)
+    assert it == 5
+    np.testing.assert_allclose(U @ V.T, ours.U @ ours.V.T, rtol=1e-7, atol=1e-9)
+    X, _ = bench.dense_softimpute(d["rows"], d["cols"], d["values"], d["shape"], max_iters=20)
+    np.testing.assert_array_equal(X[d["rows"], d["cols"]], d["values"])
+    M = d["U"] @ d["V"].T
+    zero_filled = np.zeros(d["shape"])
+    zero_filled[d["rows"], d["cols"]] = d["values"]
+    assert np.linalg.norm(X - M) < 0.7 * np.linalg.norm(zero_filled - M)
+    (case,) = bench.cases(quick=True)
+    entry = harness.run_case(case, repeats=1, warmup=0, peers=True)
+    ours_run = entry["runs"][0]
+    assert ours_run["objective"] < 1e-6 and ours_run["passes_per_iteration"] > 1 and "ratio" in entry

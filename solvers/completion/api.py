@@ -212,7 +212,8 @@ def complete(rows, cols, values, shape, rank, *, solver="exact", cg_steps=3, reg
 
     solver: exact (k x k Cholesky per row; default), cg (warm-started CG, `cg_steps` iterations), pcg (CG
     preconditioned by one shared k x k matrix per half-step), sketch (CountSketch of s = sketch_size rows,
-    default 4k, QR preconditioner, `cg_steps` preconditioned iterations from the sketch-and-solve start).
+    default 4k, its R factor as preconditioner, `cg_steps` preconditioned iterations from the
+    sketch-and-solve start).
     init: svd (spectral start; with `mu`, JNS13's clipping) or random. split: JNS13's sample splitting,
     2 max_iter + 1 disjoint parts, one per half-step and one for the start.
     Stops when the training RMSE changes by less than `tol` (relative), after `max_iter` iterations, or,
@@ -325,7 +326,7 @@ def _iterate(res, step, by_row, by_col, held, parts, U, V, lam, rms, max_iter, t
     history = []
     res["initial_train_rmse"] = math.sqrt(train_sq / by_row.nnz)
     prev = res["initial_train_rmse"]
-    best = None  # (holdout_rmse, iteration, U, V, train_sq) for early stopping
+    best = None  # (holdout_rmse, iteration, U, V) for early stopping
     status, reason = "max_iter", "max_iter"
     for t in range(1, max_iter + 1):
         if parts is None:
@@ -357,7 +358,7 @@ def _iterate(res, step, by_row, by_col, held, parts, U, V, lam, rms, max_iter, t
                 U[:], V[:] = best[2], best[3]
                 status, reason = "converged", "holdout"
                 break
-            best = (entry["holdout_rmse"], t, U.copy(), V.copy(), train_sq)
+            best = (entry["holdout_rmse"], t, U.copy(), V.copy())
         if train_rmse == 0.0 or abs(prev - train_rmse) <= tol * prev:
             status, reason = "converged", "tol"
             break
