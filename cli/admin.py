@@ -36,8 +36,6 @@ def show_info(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of key: value lines.")] = False,
 ):
     """Versions, CPU, thread counts, BLAS libraries, JIT cache directory and installed peers."""
-    from importlib import metadata
-
     from optsuite.solvers import _jit  # noqa: F401  (chooses the cache dir before numba loads)
     from optsuite.solvers._cache import cache_files
     from optsuite.solvers.environment import environment
@@ -49,13 +47,7 @@ def show_info(
     env["numba_threading_layer"] = numba.config.THREADING_LAYER
     env["jit_cache_dir"] = str(_jit.CACHE_DIR) if _jit.CACHE_DIR else None
     env["jit_cache_files"] = len(cache_files(_jit.CACHE_DIR)) if _jit.CACHE_DIR else 0
-    peers = {}
-    for dist in ("kmedoids", "scikit-learn", "cvxpy"):
-        try:
-            peers[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            peers[dist] = None
-    env["peers"] = peers
+    env["peers"] = {name: _installed_version(name) for name in _peer_names()}
     if as_json:
         typer.echo(json.dumps(env, indent=2))
         return
@@ -63,6 +55,27 @@ def show_info(
         if isinstance(value, (dict, list)):
             value = json.dumps(value)
         typer.echo(f"{key}: {value}")
+
+
+def _peer_names() -> list[str]:
+    """The distributions of optsuite's `peers` extra, from the installed metadata."""
+    import re
+    from importlib import metadata
+
+    try:
+        requires = metadata.requires("optsuite") or []
+    except metadata.PackageNotFoundError:
+        return []
+    return sorted({re.split(r"[\s<>=!~;\[]", r, maxsplit=1)[0] for r in requires if 'extra == "peers"' in r})
+
+
+def _installed_version(name: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 @cache_app.command("info")

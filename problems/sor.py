@@ -375,7 +375,7 @@ def check_generate_memory(T: int, n: int) -> None:
     """Refuse a sequence whose arrays (about T x 6n float64 for a 5-point stencil) would take more than
     half the available memory."""
     from optsuite.solvers.errors import ResourceError
-    from optsuite.solvers.kmedoids.api import available_memory
+    from optsuite.solvers.environment import available_memory
 
     need = T * 6 * n * 8
     available = available_memory()

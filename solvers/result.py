@@ -10,7 +10,7 @@ import math
 
 #: status -> (succeeded, message). Every solver reports one of these.
 STATUS = {
-    "converged": (True, "converged: no improving step is left"),
+    "converged": (True, "converged: the stopping criterion was met"),
     "max_iter": (False, "stopped at --max-iter before converging"),
     "max_oracle": (False, "stopped at the --max-oracle budget of operator evaluations before converging"),
     "diverged": (False, "diverged: the iterates grew without bound or became NaN"),

@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from ..environment import available_memory
 from ..errors import ParameterError, ResourceError
 from ..result import Result
 from . import _distances as _dist
@@ -174,18 +175,6 @@ def dissimilarity_matrix(X, metric: str = "euclidean", dtype="float64") -> np.nd
     out = np.empty((X.shape[0], X.shape[0]), dtype=_dtype(dtype))
     _dist.fill_matrix(X, code, _norms(X, code), out)
     return out
-
-
-def available_memory() -> int | None:
-    """Bytes of memory available to new allocations (Linux MemAvailable), or None if unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
 
 
 def check_matrix_memory(n: int, dtype="float64", available: int | None = None) -> None:
@@ -430,7 +419,7 @@ def clarans_max_neighbors(neighbors, size, fast) -> int:
 
 def _finish(res, s, status):
     res["objective"] = float(s.loss[0])
-    res.set_status(status)
+    res.set_status(status, "no improving swap is left" if status == "converged" else None)
     res["medoids"] = s.med.copy()
     res["labels"] = s.near_i.astype(np.int64)
     res["iterations"] = int(s.state[0])
