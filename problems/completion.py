@@ -15,6 +15,7 @@ import math
 import re
 import sys
 import warnings
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
@@ -165,7 +166,7 @@ def _read_csv(path, need_value: bool) -> _Triplets:
     stdin_text = io.read_text(path) if str(path) == "-" else None
     if stdin_text is None:
         _check_readable(path)
-    with (_StringLines(stdin_text) if stdin_text is not None else open(path, encoding="utf-8-sig")) as f:
+    with (StringIO(stdin_text) if stdin_text is not None else open(path, encoding="utf-8-sig")) as f:
         file_shape, header, first_line, delim, line_no = _csv_preamble(f, path, what)
         names = [h.lower() for h in header] if header is not None else None
         usecols = _csv_columns(path, names, first_line, delim, need_value, line_no)
@@ -174,12 +175,16 @@ def _read_csv(path, need_value: bool) -> _Triplets:
                 warnings.simplefilter("ignore", UserWarning)  # "input contained no data": reported below
                 data = np.loadtxt(f, delimiter=delim, comments="#", ndmin=2, dtype=np.float64, quotechar='"')
         except ValueError:
-            text = stdin_text if stdin_text is not None else io.read_text(path)
-            io._raise_csv_problem(path, text, delim, header is not None, header, what)
-            raise
-    if first_line is not None:  # no header: the first data line was consumed to sniff the layout
+            data = None
+    if data is not None and first_line is not None:  # no header: the first data line was read to sniff the layout
         first = np.loadtxt([first_line], delimiter=delim, ndmin=2, dtype=np.float64, quotechar='"')
-        data = np.vstack([first, data]) if data.size else first
+        if data.size and data.shape[1] != first.shape[1]:
+            data = None
+        else:
+            data = np.vstack([first, data]) if data.size else first
+    if data is None:  # the shared reader's slow path finds the bad line and field and raises
+        text = stdin_text if stdin_text is not None else io.read_text(path)
+        io._raise_csv_problem(path, text, delim, header is not None, header, what)
     if data.size == 0:
         raise InputError(path, f"no data rows; expected {what}")
     width = len(header) if header is not None else len(_fields(first_line, delim))
@@ -205,21 +210,6 @@ def _read_csv(path, need_value: bool) -> _Triplets:
     values = data[:, usecols[2]] if need_value else None
     return _Triplets(path, data[:, usecols[0]], data[:, usecols[1]], values, file_shape, locate,
                      tuple(labels) + (() if need_value else ("",)))
-
-
-class _StringLines:
-    """stdin text as a file-like object (a context manager like open())."""
-
-    def __init__(self, text):
-        import io as _io
-
-        self._f = _io.StringIO(text)
-
-    def __enter__(self):
-        return self._f
-
-    def __exit__(self, *exc):
-        self._f.close()
 
 
 def _check_readable(path):

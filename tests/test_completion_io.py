@@ -69,6 +69,7 @@ MALFORMED_CSV = [
      "range.csv, line 4, column 2 ('col'): col index 2 is out of range: the '# shape' comment says 2 columns"),
     ("word.csv", "row,col,value\n0,0,1\n1,x,2\n", "word.csv, line 3, column 2 ('col'): 'x' is not a number"),
     ("ragged.csv", "row,col,value\n0,0,1\n1,1\n", "ragged.csv, line 3: 2 fields, expected 3"),
+    ("ragged2.csv", "0,1,2\n1,2\n", "ragged2.csv, line 2: 2 fields, expected 3 as on line 1"),
     ("empty.csv", "", "empty.csv: no data: the file is empty"),
     ("onlyheader.csv", "row,col,value\n", "onlyheader.csv: no data rows"),
     ("badheader.csv", "a,b,c\n0,0,1\n", "badheader.csv, line 1: the header 'a,b,c' has no 'row' column"),

@@ -196,12 +196,12 @@ def _noisy_case(n, k, sigma=0.1):
              f"{sigma * math.sqrt((2 * n - k) * k / (2 * n * k * math.log(n))):.4f})")
 
 
-def _solvers_case(n, k, kappa=1.0, repeats=None):
+def _solvers_case(n, k, kappa=1.0, c=2.0, repeats=None):
     peers = [Runner(f"optsuite {s}", _ours(solver=s)) for s in ("cg", "pcg", "sketch")]
     return Case(
-        name=f"completion/solvers/n{n}-k{k}-kappa{kappa:g}",
-        params={"m": n, "n": n, "rank": k, "c": 2, "kappa": kappa, "cg_steps": 3, "sketch_size": 4 * k},
-        setup=_problem(n, k, 2.0, kappa=kappa), ours=Runner("optsuite exact", _ours()), peers=peers,
+        name=f"completion/solvers/n{n}-k{k}-kappa{kappa:g}" + (f"-c{c:g}" if c != 2.0 else ""),
+        params={"m": n, "n": n, "rank": k, "c": c, "kappa": kappa, "cg_steps": 3, "sketch_size": 4 * k},
+        setup=_problem(n, k, c, kappa=kappa), ours=Runner("optsuite exact", _ours()), peers=peers,
         ratio_vs="optsuite sketch", same_answer_rtol=None, repeats=repeats,
         note="per-row solvers at equal stopping rule: CPU to convergence, iterations, passes per iteration; "
              "the default is the fastest")
@@ -243,6 +243,7 @@ def cases(quick: bool) -> list[Case]:
         _solvers_case(5000, 5, repeats=3),
         _solvers_case(5000, 20, repeats=3),
         _solvers_case(5000, 20, kappa=10.0, repeats=3),
+        _solvers_case(5000, 50, c=1.0, repeats=1),
         _split_case(2000, 5),
         _start_case(),
     ]
