@@ -214,11 +214,10 @@ def topo_search(score, order, *, h: str = "logdet", s_small=None, s_large=None, 
 
 # ------------------------------------------------------------------------------------ the whole run
 
-def initial_order(X_or_score, init: str, *, order=None, W=None, seed: int = 0, notears_progress=None):
-    """The starting order: `random` (seeded), `order` (given), `weights` (W thresholded to a DAG, then
-    its topological order) or `notears` (NOTEARS with lambda1 = 0.1, then as `weights`).
+def initial_order(score, init: str, *, order=None, W=None, seed: int = 0, notears_progress=None):
+    """The starting order for a score object: `random` (seeded), `order` (given), `weights` (W thresholded
+    to a DAG, then its topological order) or `notears` (NOTEARS with lambda1 = 0.1, then as `weights`).
     Returns (order, details)."""
-    score = X_or_score
     d = score.d
     required = score.required
     if init == "random":
