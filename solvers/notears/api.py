@@ -28,7 +28,7 @@ from .acyclicity import h_gradient
 from .continuous import notears_linear
 from .graphs import edge_list, is_dag, order_from_weights, threshold, topological_order
 from .scores import make_score
-from .threads import one_blas_thread
+from ..blas import one_blas_thread
 
 SCORES = ("ls", "logistic")
 METHODS = ("topo", "notears")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .acyclicity import notears_h
-from .threads import one_blas_thread
+from ..blas import one_blas_thread
 
 
 def _smooth_loss(score, W):

@@ -19,7 +19,7 @@ from ..result import Result
 from . import scores as _scores
 from .draw import iid_sample, poisson_sample
 from .quality import distortion
-from ._threads import one_blas_thread
+from ..blas import one_blas_thread
 from .regression import lp_loss, lp_regression
 
 METHODS = ("sensitivity", "lewis", "leverage", "root-leverage", "sens+lev", "uniform")

@@ -17,7 +17,7 @@ import scipy.linalg
 
 from ..result import Result
 from . import _kernels as _k
-from ._threads import one_blas_thread
+from ..blas import one_blas_thread
 from .scores import BLOCK
 
 #: above this many rows the p = 1 LP uses HiGHS's interior-point method (with crossover): 1.8x faster
