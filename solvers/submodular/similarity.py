@@ -70,7 +70,7 @@ def dense_bytes(n: int, m: int | None = None) -> int:
 
 def check_dense_memory(n: int, available: int | None = None) -> None:
     """Refuse an n x n float64 similarity that would take more than 90 % of the available memory."""
-    from optsuite.solvers.kmedoids.api import available_memory
+    from optsuite.solvers.environment import available_memory
 
     need = dense_bytes(n)
     available = available_memory() if available is None else available
