@@ -55,8 +55,8 @@ value, shape). A 0 is an observed value and a NaN is an error: leave missing ent
 
 Per-row solvers (--solver): exact (default: the row's Gram matrix and a k x k Cholesky solve; measured
 the fastest to convergence at k = 5 and 20, also at condition number 10: at 5000 x 5000, k = 20, it
-takes 16 iterations and 1.9 s of CPU where pcg takes 2.3 s and sketch 3.0 s; cg and pcg overtake it
-near k = 50), cg (warm-started conjugate gradients, --cg-steps iterations; needs 2.5x the
+takes 16 iterations and 1.8 s of CPU where pcg takes 2.2 s and sketch 2.9 s; cg and pcg overtake it
+between k = 20 and 50: at k = 50, cg 7.6 s, pcg 9.5 s, exact 11.6 s), cg (warm-started conjugate gradients, --cg-steps iterations; needs 2.5x the
 iterations on ill-conditioned matrices), pcg (cg preconditioned by one shared k x k matrix per
 half-step: keeps exact's iteration count), sketch (Gu, Song, Yin & Zhang, ICLR 2024: CountSketch of
 4k rows, its R factor as preconditioner, --cg-steps preconditioned iterations from the
