@@ -23,6 +23,13 @@ def set_debug(on: bool) -> None:
     _debug["on"] = _debug["on"] or on
 
 
+def help_text(text: str) -> str:
+    """Command help as typer's rich formatter wants it: each paragraph on one line (rich keeps our line
+    breaks inside paragraphs, so the terminal would wrap them raggedly) and square brackets escaped
+    (rich reads them as markup)."""
+    return "\n\n".join(" ".join(p.split()) for p in text.strip().split("\n\n")).replace("[", "\\[")
+
+
 def error(message: str) -> None:
     """One line on stderr, prefixed so it stands out in a pipeline's log."""
     sys.stderr.write(f"optsuite: error: {message}\n")

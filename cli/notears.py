@@ -46,10 +46,6 @@ class Noise(str, Enum):
 ALG, SEARCH, INP, OUT, PERF = "Algorithm", "Swap search (topo)", "Input", "Output", "Performance"
 
 
-def _paragraphs(text: str) -> str:
-    """Help text with each paragraph on one line, so the terminal reflows it (rich keeps line breaks
-    inside paragraphs after the first); square brackets escaped from rich markup."""
-    return "\n\n".join(" ".join(p.split()) for p in text.strip().split("\n\n")).replace("[", "\\[")
 
 SOLVE_HELP = """Learn a linear DAG from DATA (n rows x d variables; a header row names the variables, else
 X0..X{d-1}). The result is a weighted adjacency matrix W: W[i, j] != 0 means the edge i -> j.
@@ -403,9 +399,9 @@ def _edges_matrix(sol, names, path):
 
 
 def register(solve_app, generate_app, check_app) -> None:
-    solve_app.command("notears", help=_paragraphs(SOLVE_HELP), epilog=SOLVE_EPILOG)(solve)
-    generate_app.command("notears", help=_paragraphs(GENERATE_HELP), epilog=GENERATE_EPILOG)(generate)
-    check_app.command("notears", help=_paragraphs(CHECK_HELP), epilog=CHECK_EPILOG)(check)
+    solve_app.command("notears", help=_run.help_text(SOLVE_HELP), epilog=SOLVE_EPILOG)(solve)
+    generate_app.command("notears", help=_run.help_text(GENERATE_HELP), epilog=GENERATE_EPILOG)(generate)
+    check_app.command("notears", help=_run.help_text(CHECK_HELP), epilog=CHECK_EPILOG)(check)
 
 
 def warm_cache():

@@ -376,13 +376,10 @@ def check(
         raise typer.Exit(_run.EXIT_NOT_CONVERGED)
 
 
-def _unwrap(text: str) -> str:
-    """Join the lines of each paragraph, so the terminal, not the source, decides where lines break."""
-    return "\n\n".join(" ".join(p.split("\n")) for p in text.strip().split("\n\n"))
 
 
 def register(solve_app, generate_app, check_app) -> None:
-    solve_app.command("sor", help=_unwrap(SOLVE_HELP), epilog=SOLVE_EPILOG)(solve)
+    solve_app.command("sor", help=_run.help_text(SOLVE_HELP), epilog=SOLVE_EPILOG)(solve)
     generate_app.command("sor", epilog=GENERATE_EPILOG)(generate)
     check_app.command("sor", epilog=CHECK_EPILOG)(check)
 

@@ -53,12 +53,9 @@ class StreamKind(str, Enum):
 
 OBJ, ALG, STREAM, OUT, PERF = "Objective", "Algorithm", "Stream of updates", "Output", "Performance"
 
-def _reflow(text: str) -> str:
-    """Join the lines of each paragraph, so the help wraps to the terminal instead of at our line breaks."""
-    return "\n\n".join(" ".join(p.split()) for p in text.strip().split("\n\n"))
 
 
-SOLVE_HELP = _reflow("""Choose at most k elements of INPUT maximising a monotone submodular function f.
+SOLVE_HELP = _run.help_text("""Choose at most k elements of INPUT maximising a monotone submodular function f.
 
 Objectives (--objective): facility-location (default), f(S) = sum over items i of max_{j in S} s_ij,
 with s from the features by --metric: euclidean s_ij = max_ab D2_ab - D2_ij (D2 = squared euclidean
