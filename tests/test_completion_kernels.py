@@ -387,3 +387,15 @@ def test_bench_baselines_and_quick_case():
     entry = harness.run_case(case, repeats=1, warmup=0, peers=True)
     ours_run = entry["runs"][0]
     assert ours_run["objective"] < 1e-6 and ours_run["passes_per_iteration"] > 1 and "ratio" in entry
+
+
+@pytest.mark.parametrize("m,n,k", [(1, 5, 1), (5, 1, 1), (6, 4, 4), (1, 1, 1)])
+@pytest.mark.parametrize("init", api.INITS)
+def test_extreme_shapes_and_full_rank(m, n, k, init):
+    """One row, one column, one entry, and k = min(m, n) on a fully observed matrix: an exact fit."""
+    rng = np.random.default_rng(m * 10 + n)
+    M = rng.standard_normal((m, n))
+    rows, cols = np.divmod(np.arange(m * n), n)
+    res = api.complete(rows, cols, M[rows, cols], (m, n), k, init=init, max_iter=200, tol=0.0)
+    assert res.train_rmse < 1e-6 * np.sqrt(np.mean(M ** 2))
+    assert res.U.shape == (m, k) and res.V.shape == (n, k)
