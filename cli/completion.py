@@ -294,8 +294,8 @@ def check(
                                                              help="Matrix size of DATA.")] = None,
     one_based: Annotated[Optional[bool], typer.Option("--one-based/--zero-based", show_default="the solve's",
                                                       help="CSV index base.")] = None,
-    duplicates: Annotated[Duplicates, typer.Option(help="An entry listed twice: error, mean or last.")
-                          ] = Duplicates.error,
+    duplicates: Annotated[Optional[Duplicates], typer.Option(show_default="the solve's", help=(
+        "An entry listed twice: error, mean or last."))] = None,
     rtol: Annotated[float, typer.Option(min=0.0, help="Relative tolerance for the reported RMSE.")] = 1e-6,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
 ):
@@ -313,7 +313,8 @@ def check(
 
     U, V, meta = problem_io.load_factors(factors)
     base = one_based if one_based is not None else bool(meta.get("one_based", False))
-    problem = problem_io.load(data, shape=shape, one_based=base, duplicates=duplicates.value)
+    policy = duplicates.value if duplicates is not None else meta.get("duplicates", "error")
+    problem = problem_io.load(data, shape=shape, one_based=base, duplicates=policy)
     checks = []
 
     def record(name, ok, detail=""):
