@@ -290,9 +290,9 @@ def check(
 
 
 def register(solve_app, generate_app, check_app) -> None:
-    solve_app.command("halpern", help=SOLVE_HELP, epilog=SOLVE_EPILOG)(solve)
-    generate_app.command("halpern", epilog=GENERATE_EPILOG)(generate)
-    check_app.command("halpern", epilog=CHECK_EPILOG)(check)
+    solve_app.command("halpern", help=_run.help_text(SOLVE_HELP), epilog=SOLVE_EPILOG)(solve)
+    generate_app.command("halpern", help=_run.help_text(generate.__doc__), epilog=GENERATE_EPILOG)(generate)
+    check_app.command("halpern", help=_run.help_text(check.__doc__), epilog=CHECK_EPILOG)(check)
 
 
 def warm_cache():

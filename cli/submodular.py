@@ -55,7 +55,7 @@ OBJ, ALG, STREAM, OUT, PERF = "Objective", "Algorithm", "Stream of updates", "Ou
 
 
 
-SOLVE_HELP = _run.help_text("""Choose at most k elements of INPUT maximising a monotone submodular function f.
+SOLVE_HELP = """Choose at most k elements of INPUT maximising a monotone submodular function f.
 
 Objectives (--objective): facility-location (default), f(S) = sum over items i of max_{j in S} s_ij,
 with s from the features by --metric: euclidean s_ij = max_ab D2_ab - D2_ij (D2 = squared euclidean
@@ -86,7 +86,7 @@ Output: JSON on stdout (selected ids in pick order, gains, objective = f(selecte
 oracle_calls = marginal-gain queries and singleton_calls = f({e}) evaluations, timings); for a
 stream also the per-update summary (calls mean/p50/p99/max, value / from-scratch greedy every
 --baseline-every updates). --out FILE.json|.csv (.csv: rank,id,gain).
-""")
+"""
 
 SOLVE_EPILOG = """Examples:
 
@@ -477,9 +477,9 @@ def check(
 
 
 def register(solve_app, generate_app, check_app) -> None:
-    solve_app.command("submodular", help=SOLVE_HELP, epilog=SOLVE_EPILOG)(solve)
-    generate_app.command("submodular", epilog=GENERATE_EPILOG)(generate)
-    check_app.command("submodular", epilog=CHECK_EPILOG)(check)
+    solve_app.command("submodular", help=_run.help_text(SOLVE_HELP), epilog=SOLVE_EPILOG)(solve)
+    generate_app.command("submodular", help=_run.help_text(generate.__doc__), epilog=GENERATE_EPILOG)(generate)
+    check_app.command("submodular", help=_run.help_text(check.__doc__), epilog=CHECK_EPILOG)(check)
 
 
 def warm_cache():
