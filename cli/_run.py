@@ -199,6 +199,26 @@ def finish(result: dict, timer, out, *, solver_timings: dict | None = None, csv_
     emit(result, out, csv_text=csv_text, npz_arrays=npz_arrays)
 
 
+def report_checks(report: dict, checks: list[dict], quiet: bool, *, subject: str = "solution",
+                  summary: str | None = None, extra: str = "") -> None:
+    """End of every `optsuite check`: add `valid` and the list of checks ({check, ok, detail}) to the
+    report, print it as JSON on stdout, one verdict line on stderr ("<subject> is valid", or `summary`
+    when given, or "<subject> fails: ..."; then `extra`), and exit 3 if any check failed."""
+    from optsuite.problems import io
+    from optsuite.solvers.result import jsonable
+
+    report["valid"] = all(c["ok"] for c in checks)
+    report["checks"] = checks
+    io.write_json(jsonable(report), "-")
+    bad = [c["check"] for c in checks if not c["ok"]]
+    plural = subject.endswith("s")
+    verdict = (f"{subject} {'fail' if plural else 'fails'}: {', '.join(bad)}" if bad
+               else summary or f"{subject} {'are' if plural else 'is'} valid")
+    info(verdict + extra, quiet)
+    if bad:
+        raise typer.Exit(EXIT_NOT_CONVERGED)
+
+
 def exit_for_status(status: str) -> None:
     """Exit 3 when the solver stopped without meeting its tolerance (the result is already written)."""
     from optsuite.solvers.result import STATUS

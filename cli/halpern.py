@@ -256,7 +256,6 @@ def check(
     forward-backward point, feasibility, for games the duality gap and value bounds, and compare them with
     what the solution reports. Prints a JSON report; exit code 3 if any check fails."""
     from optsuite.problems import halpern as problem_io
-    from optsuite.problems import io
     from optsuite.solvers.halpern import certificate
 
     problem = problem_io.load(problem_path)
@@ -280,13 +279,7 @@ def check(
             record(f"reported {key}", ok, f"reported {reported!r}, recomputed {recomputed!r}")
     report = {"problem": "halpern", "input": str(problem_path), "solution": str(solution),
               "family": problem.family, **cert, "tol": limit}
-    report["valid"] = all(c["ok"] for c in checks)
-    report["checks"] = checks
-    io.write_json(report, "-")
-    bad = [c["check"] for c in checks if not c["ok"]]
-    _run.info("solution is valid" if not bad else f"solution fails: {', '.join(bad)}", quiet)
-    if bad:
-        raise typer.Exit(_run.EXIT_NOT_CONVERGED)
+    _run.report_checks(report, checks, quiet)
 
 
 def register(solve_app, generate_app, check_app) -> None:

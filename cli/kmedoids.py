@@ -277,7 +277,6 @@ def check(
     cluster) and the reported objective. Prints a JSON report; exit code 3 if any check fails."""
     import numpy as np
 
-    from optsuite.problems import io
     from optsuite.problems import kmedoids as problem_io
     from optsuite.solvers.kmedoids import api
 
@@ -324,13 +323,7 @@ def check(
                        f"{int(worse.sum())} points labelled with a farther medoid" if worse.any() else "")
                 selfok = all(lab[m] == slot for slot, m in enumerate(med))
                 record("medoids in their own clusters", selfok)
-    report["valid"] = all(c["ok"] for c in checks)
-    report["checks"] = checks
-    io.write_json(report, "-")
-    bad = [c["check"] for c in checks if not c["ok"]]
-    _run.info("solution is valid" if not bad else f"solution fails: {', '.join(bad)}", quiet)
-    if bad:
-        raise typer.Exit(_run.EXIT_NOT_CONVERGED)
+    _run.report_checks(report, checks, quiet)
 
 
 def register(solve_app, generate_app, check_app) -> None:

@@ -311,7 +311,6 @@ def check(
 ):
     import numpy as np
 
-    from optsuite.problems import io
     from optsuite.problems import notears as problem_io
     from optsuite.solvers.notears import count_accuracy, make_score, topological_order
 
@@ -357,15 +356,9 @@ def check(
         report["truth"] = str(truth)
         report["accuracy"] = count_accuracy(W_true, W)
         report["objective_truth"] = sc.objective(W_true)
-    report["valid"] = all(c["ok"] for c in checks)
-    report["checks"] = checks
-    io.write_json(report, "-")
-    bad = [c["check"] for c in checks if not c["ok"]]
     acc = report.get("accuracy")
     extra = f"; SHD {acc['shd']}, TPR {acc['tpr']:.3f}, FDR {acc['fdr']:.3f}" if acc else ""
-    _run.info(("graph is valid" if not bad else f"graph fails: {', '.join(bad)}") + extra, quiet)
-    if bad:
-        raise typer.Exit(_run.EXIT_NOT_CONVERGED)
+    _run.report_checks(report, checks, quiet, subject="graph", extra=extra)
 
 
 def _compare(record, name, reported, recomputed, rtol):

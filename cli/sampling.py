@@ -242,7 +242,6 @@ def check(
     full-data objectives of x. Prints a JSON report; exit code 3 if a check fails."""
     import numpy as np
 
-    from optsuite.problems import io
     from optsuite.problems import sampling as problem_io
     from optsuite.solvers.sampling.regression import lp_loss
 
@@ -282,13 +281,7 @@ def check(
                     diff = abs(mine - theirs) / max(abs(mine), 1e-300)
                     record(name, diff <= rtol, f"reported {theirs!r}, recomputed {mine!r}, relative difference "
                            f"{diff:.3g} (tolerance {rtol:g})")
-    report["valid"] = all(c["ok"] for c in checks)
-    report["checks"] = checks
-    io.write_json(report, "-")
-    bad = [c["check"] for c in checks if not c["ok"]]
-    _run.info("sample is valid" if not bad else f"sample fails: {', '.join(bad)}", quiet)
-    if bad:
-        raise typer.Exit(_run.EXIT_NOT_CONVERGED)
+    _run.report_checks(report, checks, quiet, subject="sample")
 
 
 def register(solve_app, generate_app, check_app) -> None:

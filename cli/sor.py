@@ -340,7 +340,6 @@ def check(
     Prints a JSON report; exit code 3 if an instance misses the tolerance."""
     import numpy as np
 
-    from optsuite.problems import io
     from optsuite.problems import sor as problem_io
     from optsuite.solvers.sor import api
 
@@ -365,15 +364,8 @@ def check(
         checks.append({"check": "reported residuals agree", "ok": not off.any(),
                        "detail": f"{int(off.sum())} instances differ by more than 1%" if off.any() else ""})
     report = {"problem": "sor", "input": str(input), "solution": str(solution), "T": seq.T, "tol": tol_v,
-              "tol_ref": ref, "x0": start, "max_residual": float(relres.max()), "residuals": relres,
-              "valid": all(c["ok"] for c in checks), "checks": checks}
-    from optsuite.solvers.result import jsonable
-
-    io.write_json(jsonable(report), "-")
-    bad = [c["check"] for c in checks if not c["ok"]]
-    _run.info("solutions are valid" if not bad else f"solutions fail: {', '.join(bad)}", quiet)
-    if bad:
-        raise typer.Exit(_run.EXIT_NOT_CONVERGED)
+              "tol_ref": ref, "x0": start, "max_residual": float(relres.max()), "residuals": relres}
+    _run.report_checks(report, checks, quiet, subject="solutions")
 
 
 

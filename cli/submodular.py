@@ -425,7 +425,6 @@ def check(
     after the last update. Prints a JSON report; exit code 3 if any check fails."""
     import numpy as np
 
-    from optsuite.problems import io
     from optsuite.problems import submodular as problem_io
 
     sol = problem_io.load_solution(solution)
@@ -467,13 +466,7 @@ def check(
                 live[x] = s > 0
             dead = [int(problem.ids[x]) for x in rows if not live[x]]
             record("elements live after the stream", not dead, f"id {dead[0]} is not live" if dead else "")
-    report["valid"] = all(c["ok"] for c in checks)
-    report["checks"] = checks
-    io.write_json(report, "-")
-    bad = [c["check"] for c in checks if not c["ok"]]
-    _run.info("solution is valid" if not bad else f"solution fails: {', '.join(bad)}", quiet)
-    if bad:
-        raise typer.Exit(_run.EXIT_NOT_CONVERGED)
+    _run.report_checks(report, checks, quiet)
 
 
 def register(solve_app, generate_app, check_app) -> None:
