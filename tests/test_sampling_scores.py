@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import naive_sampling as naive
@@ -111,6 +111,7 @@ def test_exact_sensitivities_edge_cases():
 @settings(deadline=None, max_examples=25)
 @given(seed=st.integers(0, 10_000), n=st.integers(4, 14), d=st.integers(1, 3),
        p=st.sampled_from([1.0, 1.25, 1.5, 2.0, 3.0, 4.5]))
+@example(seed=68, n=4, d=2, p=1.5)  # a residual near zero made undamped Newton oscillate (found by hypothesis)
 def test_sensitivities_lie_in_the_proven_bounds_and_the_estimate_below_them(seed, n, d, p):
     """For p <= 2: r^(p/2-1) w <= s <= min(w, tau^(p/2)); for p >= 2: w <= s <= r^(p/2-1) w; the total
     between r^(p/2) and r (in some order); every s at least what random directions reach; and with all
