@@ -1,8 +1,9 @@
 """k-medoids cases of `optsuite bench`: FasterPAM against kmedoids.fasterpam (Rust, by the papers'
 author) from the same initial medoids on the same matrix, in the layout it reads fastest (a
 Fortran-ordered view of the symmetric matrix) and in the C order a typical user passes; plus the
-distance matrix against scikit-learn, the speed-up of FastPAM1 and FasterPAM over PAM SWAP, BUILD
-against LAB, cold against cached start, and peak memory.
+distance matrix against scikit-learn, BUILD + FasterPAM from the points against BanditPAM (when the
+`banditpam` package is installed; it is not in the `peers` extra), the speed-up of FastPAM1 and
+FasterPAM over PAM SWAP, BUILD against LAB, cold against cached start, and peak memory.
 """
 
 from __future__ import annotations
@@ -92,6 +93,35 @@ def _distance_case(n):
                 setup=setup, ours=Runner("optsuite dissimilarity_matrix", ours), peers=peers,
                 ratio_vs=peers[0].label if peers else None, same_answer_rtol=1e-9,
                 note="objective = sum of all entries; BLAS and Numba pinned to 1 thread")
+
+
+def _banditpam_case(n, k):
+    """PAM-quality clustering from the points: our distances + BUILD + FasterPAM against BanditPAM
+    (Tiwari et al. 2020), which samples distances to reach PAM's BUILD + SWAP result without the n x n
+    matrix. Both are scored by the TD of their medoids on the same exact euclidean matrix."""
+    banditpam = _peer_module("banditpam")
+
+    def setup():
+        X = _blobs(n)
+        return {"X": X, "D": api.dissimilarity_matrix(X, "euclidean", "float64")}
+
+    def ours(ctx):
+        D = api.dissimilarity_matrix(ctx["X"], "euclidean", "float64")
+        r = api.kmedoids(D, k, method="fasterpam", init="build", check=False, max_iter=10_000)
+        return {"objective": r.objective, "medoids": sorted(int(m) for m in r.medoids)}
+
+    def peer(ctx):
+        km = banditpam.KMedoids(n_medoids=k, algorithm="BanditPAM")
+        km.fit(ctx["X"], "L2")
+        med = np.asarray(km.medoids, dtype=np.int64)
+        return {"objective": float(api.assign_matrix(ctx["D"], med)[2]), "medoids": sorted(int(m) for m in med)}
+
+    peers = [Runner("banditpam BanditPAM", peer)] if banditpam is not None else []
+    return Case(name=f"kmedoids/banditpam/n{n}-k{k}", params={"n": n, "d": 10, "k": k, "metric": "euclidean"},
+                setup=setup, ours=Runner("optsuite distances+build+fasterpam", ours), peers=peers,
+                ratio_vs=peers[0].label if peers else None, same_answer_rtol=1e-9, repeats=3,
+                note="from the points, 1 thread each (OMP_NUM_THREADS=1 for BanditPAM's OpenMP); objective = "
+                     "TD of the returned medoids on the exact matrix")
 
 
 def _pam_speedup_case(n, k, repeats):
@@ -200,6 +230,7 @@ def cases(quick: bool) -> list[Case]:
         _fasterpam_case(10000, 100, "float64"),
         _fasterpam_case(10000, 10, "float32"),
         _fasterpam_case(10000, 100, "float32"),
+        _banditpam_case(5000, 10),
         _pam_speedup_case(1000, 100, 1),
         _init_case(5000, 100),
         _startup_case(),
