@@ -244,11 +244,12 @@ def _build_objective(problem, objective, metric, gamma, knn, concave, progress):
     if progress is not None:
         progress(0, None, f"similarity: {n} x {n}" + (f", {knn} nearest neighbours" if knn else " dense"))
     t0 = time.perf_counter()
+    text = similarity.formula(metric.value, knn, gamma, d)
     if knn is not None:
         S = similarity.knn_similarity(problem.features, knn, metric.value, gamma)
+        f = obj.facility_location(S, text, check=False)
     else:
-        S = similarity.similarity_matrix(problem.features, metric.value, gamma)
-    f = obj.facility_location(S, similarity.formula(metric.value, knn, gamma, d), check=False)
+        f = similarity.dense_facility_location(problem.features, metric.value, gamma, text)
     return f, {"similarity": round(time.perf_counter() - t0, 6)}
 
 

@@ -15,6 +15,7 @@ import naive_submodular as naive
 from optsuite.solvers.errors import ParameterError
 from optsuite.solvers.submodular import (ALGORITHMS, coverage, facility_location, feature_based, knn_similarity,
                                          maximize, sample_size, similarity_matrix, singleton_values)
+from optsuite.solvers.submodular.similarity import dense_facility_location
 from optsuite.solvers.submodular import _kernels as K
 
 
@@ -194,6 +195,61 @@ def test_dense_similarity_formulas(metric):
     assert S.shape == (12, 12) and S.flags.c_contiguous and (S >= 0).all()
     assert np.allclose(S, ref, rtol=1e-9, atol=1e-9 * np.abs(ref).max())
     assert np.allclose(similarity_matrix(X, "rbf", gamma=0.3), naive.similarity(X, "rbf", 0.3), rtol=1e-9)
+
+
+def _check_fused_objective(X, metric, ks):
+    """dense_facility_location: the same matrix as similarity_matrix, singletons and first-round gains
+    as the oracle computes them, and lazy greedy from its first round = greedy on the plain matrix."""
+    fd = dense_facility_location(X, metric)
+    S = similarity_matrix(X, metric)
+    assert np.array_equal(fd.dense, S)
+    plain = facility_location(S)
+    n = S.shape[0]
+    assert np.allclose(fd.singletons, singleton_values(plain), rtol=1e-12, atol=0)
+    if fd.round1 is not None:
+        first, gains1 = fd.round1
+        assert first == int(np.argmax(fd.singletons))  # ties: the smaller index
+        state = np.zeros(n)
+        K.add(plain.oracle(), first, state)
+        ref = [K.gain(plain.oracle(), e, state) for e in range(n)]
+        assert np.allclose(gains1, ref, rtol=1e-12, atol=1e-12 * max(ref))
+    for k in ks:
+        k = min(k, n)
+        g = maximize(plain, k, algorithm="greedy")
+        z = maximize(fd, k, algorithm="lazy")
+        assert z.selected.tolist() == g.selected.tolist()
+        assert np.allclose(z.gains, g.gains, rtol=1e-12, atol=0)
+        assert z.objective == pytest.approx(g.objective, rel=1e-12)
+        assert z.counters["singleton_calls"] == n
+        if fd.round1 is not None:
+            assert z.counters["oracle_calls"] >= n - 1  # round 1's gains are queries, taken in the build
+    return fd
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine", "rbf"])
+def test_dense_facility_location_carries_singletons_and_the_first_round(metric):
+    X = np.random.default_rng(7).normal(size=(40, 3))
+    X[3] = 0.0
+    X[5] = X[4]
+    fd = _check_fused_objective(X, metric, (1, 2, 5, 40))
+    assert (fd.round1 is not None) == (metric == "euclidean")
+
+
+def test_dense_facility_location_ties_go_to_the_smaller_index():
+    X = np.tile([[1.0, 2.0]], (6, 1))
+    X[4] = [3.0, 2.0]
+    X[5] = [-1.0, 2.0]  # 4 and 5 mirror each other around the others: equal singletons and gains
+    fd = _check_fused_objective(X, "euclidean", (1, 2, 3, 6))
+    assert fd.round1 is None or fd.round1[0] == 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 30), d=st.integers(1, 4), seed=st.integers(0, 10**6), grid=st.booleans())
+def test_fused_first_round_is_greedy(n, d, seed, grid):
+    X = np.random.default_rng(seed).normal(size=(n, d))
+    if grid:
+        X = np.round(X)  # many exact ties
+    _check_fused_objective(X, "euclidean", (1, 3, n))
 
 
 @pytest.mark.parametrize("metric", ["euclidean", "cosine", "rbf"])

@@ -246,6 +246,34 @@ def lazy(ora, cands, k, m, single):
     return picks[:r], gains[:r], calls
 
 
+@kernel
+def lazy_after_first(ora, k, m, first, first_gain, gains1):
+    """Lazy greedy over all elements when round 0's pick `first` (the largest singleton, ties to the
+    smaller id) and every element's exact gain once it is chosen (`gains1`) are already known: the
+    heap starts at round 1 with exact bounds. Returns (picks, gains, calls), calls from round 2 on."""
+    n = gains1.shape[0]
+    size = n - 1
+    hb = np.empty(size)
+    hid = np.empty(size, dtype=np.int64)
+    hr = np.ones(size, dtype=np.int64)
+    c = 0
+    for e in range(n):
+        if e != first:
+            hb[c] = gains1[e]
+            hid[c] = e
+            c += 1
+    _heapify(hb, hid, hr, size)
+    r_max = min(k, n)
+    picks = np.empty(r_max, dtype=np.int64)
+    gains = np.empty(r_max)
+    picks[0] = first
+    gains[0] = first_gain
+    st = np.zeros(m)
+    add(ora, first, st)
+    r, _, calls = _lazy_rounds(ora, st, hb, hid, hr, size, 1, r_max, picks, gains, np.empty((0, m)))
+    return picks[:r], gains[:r], calls
+
+
 # --------------------------------------------------------------------------- stochastic greedy
 
 @kernel

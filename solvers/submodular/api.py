@@ -61,7 +61,10 @@ def _choice(name, value, choices):
 
 
 def singleton_values(objective: Objective) -> np.ndarray:
-    """f({e}) for every element (n evaluations, reported as singleton_calls)."""
+    """f({e}) for every element (n evaluations, reported as singleton_calls); the values the
+    objective carries when they were computed with its matrix."""
+    if objective.singletons is not None:
+        return objective.singletons
     return _k.singletons(objective.oracle(), objective.n, objective.m)
 
 
@@ -92,6 +95,10 @@ def maximize(objective: Objective, k: int, *, algorithm: str = "lazy", eps: floa
     extra = {}
     if algorithm == "greedy":
         picks, gains, calls = _k.greedy(ora, cands, k, objective.m, singletons)
+    elif algorithm == "lazy" and objective.round1 is not None and singletons is objective.singletons:
+        first, gains1 = objective.round1
+        picks, gains, calls = _k.lazy_after_first(ora, k, objective.m, first, singletons[first], gains1)
+        calls += n - 1  # round 1's gains, taken while the matrix was built
     elif algorithm == "lazy":
         picks, gains, calls = _k.lazy(ora, cands, k, objective.m, singletons)
     elif algorithm == "stochastic":
@@ -421,6 +428,13 @@ def warm_up(kind: str = "facility-location", sparse: bool = False, concave: str 
     from . import similarity
 
     X = np.random.default_rng(0).random((6, 3))
+    if metric is not None and not knn and kind == "facility-location":
+        f = similarity.dense_facility_location(X, metric)
+        if algorithm in DYNAMIC_ALGORITHMS:
+            run_stream(f, 2, [1, 1, 1, -1, 1], [0, 1, 2, 0, 0], algorithm=algorithm, baseline_every=2)
+        else:
+            maximize(f, 2, algorithm=algorithm)
+        return
     if metric is not None:
         S = similarity.knn_similarity(X, 3, metric) if knn else similarity.similarity_matrix(X, metric)
     else:

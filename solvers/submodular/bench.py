@@ -18,7 +18,7 @@ from optsuite.problems.submodular import generate_points, generate_stream
 from ..bench import Case, Runner
 from . import api
 from .objective import facility_location, feature_based
-from .similarity import similarity_matrix
+from .similarity import dense_facility_location, similarity_matrix
 
 
 def _apricot():
@@ -57,7 +57,7 @@ def _end_to_end_case(n, k):
         return {"X": X, "score": _scorer(X)}
 
     def ours(ctx):
-        f = facility_location(similarity_matrix(ctx["X"], "euclidean"), check=False)
+        f = dense_facility_location(ctx["X"], "euclidean")
         r = api.maximize(f, k)
         del f
         return {"objective": ctx["score"](r.selected), "oracle_calls": r.counters["oracle_calls"]}

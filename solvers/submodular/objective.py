@@ -24,10 +24,16 @@ _EMPTY_F = np.empty(0)
 
 class Objective:
     """A validated objective: `kind`, candidate rows (`dense` n x m, or CSR `indptr/indices/data`),
-    feature `weights` and `concave` for feature-based, and the `formula` in words."""
+    feature `weights` and `concave` for feature-based, and the `formula` in words. Values computed
+    along with the matrix may travel with it: `singletons` (f({e}) for every e) and `round1`
+    (greedy's first pick, which must be the largest singleton with ties to the smaller id, and the
+    gain of every element once it is chosen)."""
 
-    def __init__(self, kind, code, *, dense=None, csr=None, weights=None, concave="sqrt", formula=""):
+    def __init__(self, kind, code, *, dense=None, csr=None, weights=None, concave="sqrt", formula="",
+                 singletons=None, round1=None):
         self.kind = kind
+        self.singletons = singletons
+        self.round1 = round1
         self.code = code
         self.concave = concave
         self.formula = formula
@@ -114,14 +120,18 @@ def _dense(M, name, check=True) -> np.ndarray:
     return A
 
 
-def facility_location(S, formula: str = "s_ij given", *, check: bool = True) -> Objective:
+def facility_location(S, formula: str = "s_ij given", *, check: bool = True, singletons=None,
+                      round1=None) -> Objective:
     """f(S) = sum over items u of max_{j in S} s_ju. `S`: n x m non-negative similarities (dense array
     or scipy sparse; row j = candidate j, columns = the items it represents). `check=False` skips the
-    finite/non-negative scan, for matrices built by `similarity` (non-negative by construction)."""
+    finite/non-negative scan, for matrices built by `similarity` (non-negative by construction), which
+    also passes the `singletons` and `round1` it computed on the way (see `Objective`)."""
     if _is_sparse(S):
         parts = _csr_parts(S, "similarity", check)
-        return Objective("facility-location", _k.FL_SPARSE, csr=parts, formula=formula)
-    return Objective("facility-location", _k.FL_DENSE, dense=_dense(S, "similarity", check), formula=formula)
+        return Objective("facility-location", _k.FL_SPARSE, csr=parts, formula=formula, singletons=singletons,
+                         round1=round1)
+    return Objective("facility-location", _k.FL_DENSE, dense=_dense(S, "similarity", check), formula=formula,
+                     singletons=singletons, round1=round1)
 
 
 def feature_based(X, concave: str = "sqrt") -> Objective:

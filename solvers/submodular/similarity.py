@@ -31,6 +31,8 @@ KNN_FORMULAS = {
 }
 
 _BLOCK_BYTES = 128 * 2**20
+#: rows of the Gram matrix computed at once: a few MiB, to stay in cache
+_GRAM_BLOCK_BYTES = 4 * 2**20
 
 
 def formula(metric: str, knn: int | None = None, gamma: float | None = None, d: int | None = None) -> str:
@@ -99,6 +101,21 @@ def _unit_rows(X):
 
 def similarity_matrix(X, metric: str = "euclidean", gamma: float | None = None) -> np.ndarray:
     """The dense n x n similarity of the rows of X (float64, non-negative, C order)."""
+    return _dense_similarity(X, metric, gamma, False)[0]
+
+
+def dense_facility_location(X, metric: str = "euclidean", gamma: float | None = None, formula: str | None = None):
+    """Facility location on `similarity_matrix(X, metric, gamma)`, carrying its singleton values
+    f({i}) (row sums) and, for euclidean, greedy's first pick and every gain after it: both are taken
+    in the last pass that writes the matrix, which saves the solvers two passes over it."""
+    from .objective import facility_location
+
+    S, sums, round1 = _dense_similarity(X, metric, gamma, True)
+    return facility_location(S, formula or FORMULAS[metric], check=False, singletons=sums, round1=round1)
+
+
+def _dense_similarity(X, metric, gamma, extras):
+    """(S, row sums or None, (first pick, gains after it) or None)."""
     if metric not in METRICS:
         raise ParameterError("metric", f"must be one of {', '.join(METRICS)}; got {metric!r}")
     X = _points(X)
@@ -110,15 +127,44 @@ def similarity_matrix(X, metric: str = "euclidean", gamma: float | None = None) 
         np.matmul(U, U.T, out=S)
         np.clip(S, -1.0, 1.0, out=S)
         np.square(S, out=S)
-        return S
-    xx = np.einsum("ij,ij->i", X, X)
-    np.matmul(X, X.T, out=S)
-    top = _ks.squared_distances(S, xx)
-    if metric == "euclidean":
-        _ks.gap(S, top)
     else:
+        d2_sums = np.empty(n)
+        top = _squared_distances(X, S, d2_sums)
+        if metric == "euclidean":
+            sums = np.empty(n)
+            # greedy's first pick is the largest row sum of top - D2, i.e. (up to rounding, checked
+            # below) the smallest row sum of D2; its gains are then taken in the same pass
+            first = int(np.argmin(d2_sums)) if extras else -1
+            gains = np.empty(n if extras else 0)
+            _ks.gap_row_sums(S, top, sums, first, gains)
+            if not extras:
+                return S, None, None
+            round1 = (first, gains) if int(np.argmax(sums)) == first else None
+            return S, sums, round1
         _ks.rbf(S, _gamma(gamma, X.shape[1]))
-    return S
+    if not extras:
+        return S, None, None
+    sums = np.empty(n)
+    _ks.row_sums(S, sums)
+    return S, sums, None
+
+
+def _squared_distances(X, out, row_sums):
+    """out = squared euclidean distances of the rows of X, as scikit-learn rounds them; row_sums =
+    their row sums; returns the largest. Each block of Gram rows is computed in a buffer that stays
+    in cache and turned into distances there, so the n x n matrix is only written, once."""
+    n = X.shape[0]
+    xx = np.einsum("ij,ij->i", X, X)
+    block = max(1, min(n, _GRAM_BLOCK_BYTES // (8 * n)))
+    gram = np.empty((block, n))
+    bits = out.view(np.int64)
+    top = 0
+    for a in range(0, n, block):
+        b = min(n, a + block)
+        np.matmul(X[a:b], X.T, out=gram[:b - a])
+        top = max(top, _ks.squared_distance_rows(gram[:b - a], xx, a, out[a:b], bits[a:b]))
+        _ks.row_sums(gram[:b - a], row_sums[a:b])
+    return float(np.array([top], dtype=np.int64).view(np.float64)[0])
 
 
 def knn_similarity(X, knn: int, metric: str = "euclidean", gamma: float | None = None):
