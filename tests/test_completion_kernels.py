@@ -98,6 +98,23 @@ def test_exact_half_step_matches_numpy_least_squares(k):
     assert (got[3] == U[3]).all()  # an empty row keeps its value
 
 
+@pytest.mark.parametrize("k", [3, 8])
+@pytest.mark.parametrize("d", [K.TILE - 1, 3 * K.TILE + 5, K.CAP + 100])  # one tile, gathered whole, re-tiled
+def test_exact_long_rows_match_numpy_least_squares(k, d):
+    """A row gathered in one tile, in several tiles kept whole (the residual reads the buffer), and one
+    longer than CAP (tiles reuse the buffer and the residual reads F again)."""
+    rng = np.random.default_rng(d + k)
+    A = rng.standard_normal((d, k)) * np.geomspace(1, 30, k)
+    b = rng.standard_normal(d)
+    got, step = solve_one(A, b, "exact", 0.1)
+    np.testing.assert_allclose(got, naive.ridge_row(A, b, 0.1), rtol=1e-9)
+    view = one_row(A, b)
+    X = np.zeros((1, k))
+    sq = api.HalfStep("exact", 0.1 / d, 3, 4 * k, 0)(view, X, np.ascontiguousarray(A), True)
+    assert sq == pytest.approx(float(np.sum((b - A @ X[0]) ** 2)), rel=1e-10)
+    assert step.counters["failed_solves"] == 0
+
+
 @pytest.mark.parametrize("solver", ["cg", "pcg"])
 @pytest.mark.parametrize("d", [40, K.CAP + 100])  # gathered, and read from F directly
 def test_cg_with_enough_steps_is_exact(solver, d):

@@ -11,9 +11,9 @@ A row with no entries keeps its value; a row whose system is numerically singula
 is flagged in `failed`.
 
 Speed: the row block F_i (d x k, rows of F gathered from all over memory) is copied once into a
-transposed buffer Bt (k x d, rows padded to a multiple of 4, leading dimension not a power of two), so
-every later operation reads contiguous memory and vectorises along the entries: the Gram matrix in
-4 x 4 register blocks, CG's matrix-vector products, the fused residual.
+transposed buffer Bt (k x d, leading dimension not a power of two), so every later operation reads
+contiguous memory and vectorises along the entries: the Gram matrix's lower triangle in 4 x 4 register
+blocks, CG's matrix-vector products, the fused residual.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from .._jit import kernel, parallel_kernel, prange
 
 #: entries per tile of the exact solver's Gram accumulation (a k x TILE block stays in L1/L2)
 TILE = 256
-#: rows with at most this many entries are gathered whole for cg/pcg/sketch; longer rows read F directly
+#: rows with at most this many entries are gathered whole; longer rows read F directly (cg/pcg/sketch)
+#: or gather tile after tile into the same columns (exact)
 CAP = 2048
 #: padding of the buffers' leading dimension: a power-of-two stride maps the k rows onto the same cache sets
 PAD = 8
@@ -56,36 +57,67 @@ def compress(major, minor, values, indptr, indices, data):
 
 @kernel
 def _cholesky(G, k):
-    """In-place lower Cholesky factor of the k x k SPD matrix in G's lower triangle; False if not SPD."""
+    """In-place lower Cholesky factor of the k x k SPD matrix in G's lower triangle, its diagonal stored
+    as reciprocals (so `_cholesky_solve` multiplies instead of dividing: the divisions, not the FMAs,
+    are the latency chain of a small solve); False if not SPD. Left-looking, four rows below the
+    diagonal at a time: four independent dot products per pass over row j (one chain of a k <= 30 dot
+    product cannot keep the FMA units busy)."""
     for j in range(k):
-        s = G[j, j]
+        gj = G[j]
+        s = gj[j]
         for t in range(j):
-            s -= G[j, t] * G[j, t]
+            s -= gj[t] * gj[t]
         if not s > 0.0:
             return False
-        ljj = math.sqrt(s)
-        G[j, j] = ljj
-        for i in range(j + 1, k):
-            s = G[i, j]
+        r = 1.0 / math.sqrt(s)
+        gj[j] = r
+        i = j + 1
+        while i + 4 <= k:
+            g0 = G[i]
+            g1 = G[i + 1]
+            g2 = G[i + 2]
+            g3 = G[i + 3]
+            s0 = g0[j]
+            s1 = g1[j]
+            s2 = g2[j]
+            s3 = g3[j]
             for t in range(j):
-                s -= G[i, t] * G[j, t]
-            G[i, j] = s / ljj
+                v = gj[t]
+                s0 -= g0[t] * v
+                s1 -= g1[t] * v
+                s2 -= g2[t] * v
+                s3 -= g3[t] * v
+            g0[j] = s0 * r
+            g1[j] = s1 * r
+            g2[j] = s2 * r
+            g3[j] = s3 * r
+            i += 4
+        while i < k:
+            gi = G[i]
+            s = gi[j]
+            for t in range(j):
+                s -= gi[t] * gj[t]
+            gi[j] = s * r
+            i += 1
     return True
 
 
 @kernel
 def _cholesky_solve(L, b, k):
-    """Solve (L Lᵀ) x = b in place (b becomes x)."""
+    """Solve (L Lᵀ) x = b in place (b becomes x), L as `_cholesky` leaves it (reciprocal diagonal). The
+    backward sweep runs along L's rows (contiguous)."""
     for i in range(k):
+        li = L[i]
         s = b[i]
         for t in range(i):
-            s -= L[i, t] * b[t]
-        b[i] = s / L[i, i]
+            s -= li[t] * b[t]
+        b[i] = s * li[i]
     for i in range(k - 1, -1, -1):
-        s = b[i]
-        for t in range(i + 1, k):
-            s -= L[t, i] * b[t]
-        b[i] = s / L[i, i]
+        li = L[i]
+        bi = b[i] * li[i]
+        b[i] = bi
+        for t in range(i):
+            b[t] -= li[t] * bi
 
 
 @kernel
@@ -136,38 +168,67 @@ def _gather(indices, data, F, start, d, Bt, y):
 
 
 @kernel
-def _gram_tile(Bt, y, d, k4, G, rhs):
-    """Add Bt[:, :d] Bt[:, :d]ᵀ to the lower 4 x 4 blocks of G (k4 x k4) and Bt[:, :d] y to rhs.
-    Sixteen scalar accumulators per block: LLVM vectorises them along t (reassociation allowed)."""
+def _gram_tile(Bt, y, t0, t1, k, G, rhs):
+    """Add the lower triangle of Bt[:k, t0:t1] Bt[:k, t0:t1]ᵀ to G and Bt[:k, t0:t1] y[t0:t1] to rhs.
+    Rows in strips of four: 4 x 4 blocks left of the diagonal (sixteen accumulators), a 10-accumulator
+    triangle on it; the last k mod 4 rows one at a time against four rows (so no FMA is spent on
+    padding: k = 5 needs 20 products per entry, not 56). Scalar accumulators that LLVM vectorises along
+    t (reassociation allowed). The loops run over views from 0: an index that might be negative keeps
+    numba's wraparound select in every load and stops vectorisation (6x slower)."""
+    n = t1 - t0
+    yv = y[t0:t1]
+    k4 = k // 4 * 4
     for A in range(0, k4, 4):
-        r0 = Bt[A]
-        r1 = Bt[A + 1]
-        r2 = Bt[A + 2]
-        r3 = Bt[A + 3]
-        q0 = 0.0
-        q1 = 0.0
-        q2 = 0.0
-        q3 = 0.0
-        for t in range(d):
-            yt = y[t]
-            q0 += r0[t] * yt
-            q1 += r1[t] * yt
-            q2 += r2[t] * yt
-            q3 += r3[t] * yt
+        r0 = Bt[A, t0:t1]
+        r1 = Bt[A + 1, t0:t1]
+        r2 = Bt[A + 2, t0:t1]
+        r3 = Bt[A + 3, t0:t1]
+        q0 = q1 = q2 = q3 = 0.0
+        s00 = s10 = s11 = s20 = s21 = s22 = s30 = s31 = s32 = s33 = 0.0
+        for t in range(n):
+            a0 = r0[t]
+            a1 = r1[t]
+            a2 = r2[t]
+            a3 = r3[t]
+            yt = yv[t]
+            q0 += a0 * yt
+            q1 += a1 * yt
+            q2 += a2 * yt
+            q3 += a3 * yt
+            s00 += a0 * a0
+            s10 += a1 * a0
+            s11 += a1 * a1
+            s20 += a2 * a0
+            s21 += a2 * a1
+            s22 += a2 * a2
+            s30 += a3 * a0
+            s31 += a3 * a1
+            s32 += a3 * a2
+            s33 += a3 * a3
         rhs[A] += q0
         rhs[A + 1] += q1
         rhs[A + 2] += q2
         rhs[A + 3] += q3
-        for B in range(0, A + 4, 4):
-            c0 = Bt[B]
-            c1 = Bt[B + 1]
-            c2 = Bt[B + 2]
-            c3 = Bt[B + 3]
+        G[A, A] += s00
+        G[A + 1, A] += s10
+        G[A + 1, A + 1] += s11
+        G[A + 2, A] += s20
+        G[A + 2, A + 1] += s21
+        G[A + 2, A + 2] += s22
+        G[A + 3, A] += s30
+        G[A + 3, A + 1] += s31
+        G[A + 3, A + 2] += s32
+        G[A + 3, A + 3] += s33
+        for B in range(0, A, 4):
+            c0 = Bt[B, t0:t1]
+            c1 = Bt[B + 1, t0:t1]
+            c2 = Bt[B + 2, t0:t1]
+            c3 = Bt[B + 3, t0:t1]
             s00 = s01 = s02 = s03 = 0.0
             s10 = s11 = s12 = s13 = 0.0
             s20 = s21 = s22 = s23 = 0.0
             s30 = s31 = s32 = s33 = 0.0
-            for t in range(d):
+            for t in range(n):
                 a0 = r0[t]
                 a1 = r1[t]
                 a2 = r2[t]
@@ -208,18 +269,64 @@ def _gram_tile(Bt, y, d, k4, G, rhs):
             G[A + 3, B + 1] += s31
             G[A + 3, B + 2] += s32
             G[A + 3, B + 3] += s33
+    for a in range(k4, k):
+        r = Bt[a, t0:t1]
+        q = 0.0
+        for t in range(n):
+            q += r[t] * yv[t]
+        rhs[a] += q
+        B = 0
+        while B + 4 <= a + 1:
+            c0 = Bt[B, t0:t1]
+            c1 = Bt[B + 1, t0:t1]
+            c2 = Bt[B + 2, t0:t1]
+            c3 = Bt[B + 3, t0:t1]
+            s0 = s1 = s2 = s3 = 0.0
+            for t in range(n):
+                at = r[t]
+                s0 += at * c0[t]
+                s1 += at * c1[t]
+                s2 += at * c2[t]
+                s3 += at * c3[t]
+            G[a, B] += s0
+            G[a, B + 1] += s1
+            G[a, B + 2] += s2
+            G[a, B + 3] += s3
+            B += 4
+        while B <= a:
+            c0 = Bt[B, t0:t1]
+            s0 = 0.0
+            for t in range(n):
+                s0 += r[t] * c0[t]
+            G[a, B] += s0
+            B += 1
 
 
 @kernel
 def _block_residual(Bt, y, d, x, k, w):
-    """sum_t (y[t] - <x, Bt[:, t]>)^2 over the gathered block (w: scratch of length >= d)."""
+    """sum_t (y[t] - <x, Bt[:, t]>)^2 over the gathered block (w: scratch of length >= d). Four rows of
+    Bt per sweep over w: a quarter of the loads and stores of w."""
     for t in range(d):
         w[t] = y[t]
-    for a in range(k):
+    a = 0
+    while a + 4 <= k:
+        x0 = x[a]
+        x1 = x[a + 1]
+        x2 = x[a + 2]
+        x3 = x[a + 3]
+        r0 = Bt[a]
+        r1 = Bt[a + 1]
+        r2 = Bt[a + 2]
+        r3 = Bt[a + 3]
+        for t in range(d):
+            w[t] -= x0 * r0[t] + x1 * r1[t] + x2 * r2[t] + x3 * r3[t]
+        a += 4
+    while a < k:
         xa = x[a]
         row = Bt[a]
         for t in range(d):
             w[t] -= xa * row[t]
+        a += 1
     ss = 0.0
     for t in range(d):
         ss += w[t] * w[t]
@@ -316,30 +423,32 @@ def _normal_matvec(gathered, Bt, indptr, indices, F, i, v, ridge, w, out):
 @parallel_kernel
 def solve_rows_exact(indptr, indices, data, F, X, lam, bounds, want_residual, row_sq, failed):
     """Exact ridge least squares per row: the Gram matrix F_iᵀF_i and F_iᵀy accumulated tile by tile
-    (TILE entries gathered at a time, lower 4 x 4 blocks), then a k x k Cholesky solve
-    (O(d k^2 + k^3) per row). With want_residual, row_sq[i] = the row's squared residuals afterwards."""
+    (TILE entries gathered, then the lower triangle of their Gram matrix added), then a
+    k x k Cholesky solve (O(d k^2 + k^3) per row). A row of up to CAP entries is gathered whole, tile
+    after tile, so the residual after the solve (want_residual: row_sq[i] = the row's squared
+    residuals) reads the buffer instead of F; a longer row reuses the first tile and reads F again."""
     k = F.shape[1]
-    k4 = (k + 3) // 4 * 4
     for c in prange(bounds.shape[0] - 1):
-        Bt = np.zeros((k4, TILE + PAD))
-        y = np.empty(TILE)
-        w = np.empty(TILE)
-        G = np.zeros((k4, k4))
-        rhs = np.zeros(k4)
+        Bt = np.empty((k, CAP + PAD))
+        y = np.empty(CAP)
+        w = np.empty(CAP)
+        G = np.empty((k, k))
+        rhs = np.empty(k)
         for i in range(bounds[c], bounds[c + 1]):
             failed[i] = 0
             start = indptr[i]
-            end = indptr[i + 1]
-            d = end - start
+            d = indptr[i + 1] - start
             if d == 0:
                 row_sq[i] = 0.0
                 continue
+            whole = d <= CAP
             G[:, :] = 0.0
             rhs[:] = 0.0
-            for t0 in range(start, end, TILE):
-                n_t = min(TILE, end - t0)
-                _gather(indices, data, F, t0, n_t, Bt, y)
-                _gram_tile(Bt, y, n_t, k4, G, rhs)
+            for t0 in range(0, d, TILE):
+                n_t = min(TILE, d - t0)
+                off = t0 if whole else 0
+                _gather(indices, data, F, start + t0, n_t, Bt[:, off:], y[off:])
+                _gram_tile(Bt, y, off, off + n_t, k, G, rhs)
             ridge = lam * d
             for a in range(k):
                 G[a, a] += ridge
@@ -350,7 +459,7 @@ def solve_rows_exact(indptr, indices, data, F, X, lam, bounds, want_residual, ro
             else:
                 failed[i] = 1
             if want_residual:
-                if d <= TILE:  # the whole row is still in the buffer
+                if whole:
                     row_sq[i] = _block_residual(Bt, y, d, X[i], k, w)
                 else:
                     row_sq[i] = _row_residual(indptr, indices, data, X[i], F, i)
@@ -521,7 +630,7 @@ def solve_rows_sketch(indptr, indices, data, F, X, lam, steps, sketch_rows, seed
             s = _sketch_row(indptr, indices, data, F, i, sketch_rows, seed, SA, SAt, sb)
             R[:, :] = 0.0
             rb[:] = 0.0
-            _gram_tile(SAt, sb, s, k4, R, rb)
+            _gram_tile(SAt, sb, 0, s, k, R, rb)
             for a in range(k):
                 R[a, a] += ridge
             if not _cholesky(R, k):

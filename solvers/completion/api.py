@@ -192,10 +192,13 @@ class HalfStep:
         return float(row_sq.sum())
 
     def _shared_preconditioner(self, F):
-        """Cholesky factor of FᵀF / rows + lam I: d times it approximates every row's normal matrix."""
+        """Cholesky factor of FᵀF / rows + lam I (d times it approximates every row's normal matrix), with
+        its diagonal as reciprocals: the form the kernels' `_cholesky_solve` reads."""
         C = F.T @ F / F.shape[0] + self.lam * np.eye(F.shape[1])
         C += 1e-12 * max(float(np.trace(C)) / F.shape[1], 1e-300) * np.eye(F.shape[1])
-        return np.ascontiguousarray(np.linalg.cholesky(C))
+        L = np.ascontiguousarray(np.linalg.cholesky(C))
+        np.fill_diagonal(L, 1.0 / np.diag(L))
+        return L
 
 
 def _next_seed(seed) -> int:
