@@ -114,6 +114,44 @@ def test_stream_trace_summary_and_check(optsuite, tmp_path):
     assert r.returncode == 0 and "baseline" not in r.json()["stream"], r
 
 
+def test_float32_similarity_solves_checks_and_records_its_dtype(optsuite, tmp_path):
+    out = tmp_path / "sol.json"
+    r = optsuite("solve", "submodular", WINE, "--k", "5", "--dtype", "float32", "--out", out, "-q")
+    assert r.returncode == 0, r
+    res = json.loads(out.read_text())
+    assert res["function"]["dtype"] == "float32" and res["function"]["storage"] == "dense"
+    S = naive.similarity(_wine(), "euclidean")
+    # f of the float32 similarity, summed in float64: within float32 rounding of f on the float64 one
+    assert res["objective"] == pytest.approx(naive.facility_location(S, res["selected"]), rel=1e-6)
+    r64 = optsuite("solve", "submodular", WINE, "--k", "5", "-q").json()
+    assert r64["function"]["dtype"] == "float64"
+    assert res["objective"] == pytest.approx(r64["objective"], rel=1e-5)
+    r = optsuite("check", "submodular", WINE, out, "-q")  # recomputed with the solution's dtype
+    assert r.returncode == 0 and r.json()["valid"] and r.json()["function"]["dtype"] == "float32", r
+    np.save(tmp_path / "S.npy", S)
+    r = optsuite("solve", "submodular", tmp_path / "S.npy", "--metric", "precomputed", "--dtype", "float32", "--k",
+                 "5", "-q")
+    assert r.returncode == 0 and r.json()["function"]["dtype"] == "float32", r
+    S32 = S.astype(np.float32)
+    assert r.json()["objective"] == pytest.approx(naive.facility_location(S32, r.json()["selected"]), rel=1e-12)
+    r = optsuite("solve", "submodular", WINE, "--k", "4", "--stream", OPS, "--algorithm", "dynamic-greedy",
+                 "--dtype", "float32", "--baseline-every", "50", "-q")
+    assert r.returncode == 0 and r.json()["function"]["dtype"] == "float32", r
+    assert r.json()["stream"]["baseline"]["ratio_min"] == pytest.approx(1.0, rel=1e-12)  # exact greedy
+    r = optsuite("solve", "submodular", "--help")
+    assert "--dtype" in r.stdout and "float32" in r.stdout
+
+
+def test_float32_with_a_sparse_similarity_exits_2(optsuite, tmp_path):
+    import scipy.sparse as sp
+
+    sp.save_npz(tmp_path / "S.npz", sp.csr_matrix(np.eye(4)))
+    r = optsuite("solve", "submodular", tmp_path / "S.npz", "--metric", "precomputed", "--dtype", "float32",
+                 "--k", "1")
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr, r
+    assert "--dtype: float32 storage is for a dense similarity only" in r.stderr
+
+
 def test_check_catches_a_tampered_solution(optsuite, tmp_path):
     out = tmp_path / "sol.json"
     assert optsuite("solve", "submodular", WINE, "--k", "3", "--out", out, "-q").returncode == 0
@@ -190,6 +228,12 @@ BAD_PARAMS = [
     (["--k", "1", "--objective", "feature-based", "--metric", "cosine"], "--metric: applies to facility-location only"),
     (["--k", "1", "--item-weights", "{t}/ops.txt"], "--item-weights is only for --objective coverage"),
     (["--k", "1", "--eps", "1"], "--eps: must be strictly between 0 and 1; got 1"),
+    (["--k", "1", "--dtype", "float32", "--knn", "2"],
+     "--dtype: float32 stores a dense facility-location similarity; a --knn similarity is sparse"),
+    (["--k", "1", "--dtype", "float32", "--objective", "feature-based"],
+     "--dtype: float32 stores a dense facility-location similarity; feature-based is stored as float64"),
+    (["--k", "1", "--dtype", "float32", "--objective", "coverage"],
+     "--dtype: float32 stores a dense facility-location similarity; coverage is stored as float64"),
     (["--k", "1", "--out", "{t}/out.txt"], "out.txt: unknown output type '.txt'"),
     (["--k", "1", "--out", "{t}/p.csv"], "--out would overwrite an input file"),
     (["--k", "1", "--stream", "{t}/missing.txt"], "missing.txt: no such file"),
@@ -209,7 +253,8 @@ def test_invalid_parameters(optsuite, tmp_path, args, message):
 
 
 @pytest.mark.parametrize("args", [["--k", "0"], ["--k", "1", "--algorithm", "fast"], ["--k", "1", "--eps", "-1"],
-                                  ["--k", "1", "--metric", "manhattan"], ["--k", "1", "--baseline-every", "-2"], []])
+                                  ["--k", "1", "--metric", "manhattan"], ["--k", "1", "--baseline-every", "-2"],
+                                  ["--k", "1", "--dtype", "float16"], []])
 def test_usage_errors_exit_2(optsuite, tmp_path, args):
     r = optsuite("solve", "submodular", _write(tmp_path, "p.csv", "1,2\n3,4\n"), *args)
     assert r.returncode == 2 and "Traceback" not in r.stderr

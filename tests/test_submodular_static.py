@@ -197,19 +197,20 @@ def test_dense_similarity_formulas(metric):
     assert np.allclose(similarity_matrix(X, "rbf", gamma=0.3), naive.similarity(X, "rbf", 0.3), rtol=1e-9)
 
 
-def _check_fused_objective(X, metric, ks):
+def _check_fused_objective(X, metric, ks, dtype="float64"):
     """dense_facility_location: the same matrix as similarity_matrix, singletons and first-round gains
     as the oracle computes them, and lazy greedy from its first round = greedy on the plain matrix."""
-    fd = dense_facility_location(X, metric)
-    S = similarity_matrix(X, metric)
+    fd = dense_facility_location(X, metric, dtype=dtype)
+    S = similarity_matrix(X, metric, dtype=dtype)
+    assert fd.dense.dtype == S.dtype == np.dtype(dtype) and fd.dtype == dtype
     assert np.array_equal(fd.dense, S)
-    plain = facility_location(S)
+    plain = facility_location(S, dtype=dtype)
     n = S.shape[0]
     assert np.allclose(fd.singletons, singleton_values(plain), rtol=1e-12, atol=0)
     if fd.round1 is not None:
         first, gains1 = fd.round1
         assert first == int(np.argmax(fd.singletons))  # ties: the smaller index
-        state = np.zeros(n)
+        state = K.new_state(plain.oracle(), n)
         K.add(plain.oracle(), first, state)
         ref = [K.gain(plain.oracle(), e, state) for e in range(n)]
         assert np.allclose(gains1, ref, rtol=1e-12, atol=1e-12 * max(ref))
@@ -226,12 +227,13 @@ def _check_fused_objective(X, metric, ks):
     return fd
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("metric", ["euclidean", "cosine", "rbf"])
-def test_dense_facility_location_carries_singletons_and_the_first_round(metric):
+def test_dense_facility_location_carries_singletons_and_the_first_round(metric, dtype):
     X = np.random.default_rng(7).normal(size=(40, 3))
     X[3] = 0.0
     X[5] = X[4]
-    fd = _check_fused_objective(X, metric, (1, 2, 5, 40))
+    fd = _check_fused_objective(X, metric, (1, 2, 5, 40), dtype)
     assert (fd.round1 is not None) == (metric == "euclidean")
 
 
@@ -239,17 +241,86 @@ def test_dense_facility_location_ties_go_to_the_smaller_index():
     X = np.tile([[1.0, 2.0]], (6, 1))
     X[4] = [3.0, 2.0]
     X[5] = [-1.0, 2.0]  # 4 and 5 mirror each other around the others: equal singletons and gains
-    fd = _check_fused_objective(X, "euclidean", (1, 2, 3, 6))
-    assert fd.round1 is None or fd.round1[0] == 0
+    for dtype in ("float64", "float32"):
+        fd = _check_fused_objective(X, "euclidean", (1, 2, 3, 6), dtype)
+        assert fd.round1 is None or fd.round1[0] == 0
 
 
 @settings(max_examples=30, deadline=None)
-@given(n=st.integers(1, 30), d=st.integers(1, 4), seed=st.integers(0, 10**6), grid=st.booleans())
-def test_fused_first_round_is_greedy(n, d, seed, grid):
+@given(n=st.integers(1, 30), d=st.integers(1, 4), seed=st.integers(0, 10**6), grid=st.booleans(),
+       dtype=st.sampled_from(["float64", "float32"]))
+def test_fused_first_round_is_greedy(n, d, seed, grid, dtype):
     X = np.random.default_rng(seed).normal(size=(n, d))
     if grid:
         X = np.round(X)  # many exact ties
-    _check_fused_objective(X, "euclidean", (1, 3, n))
+    _check_fused_objective(X, "euclidean", (1, 3, n), dtype)
+
+
+# ------------------------------------------------------------------------------ float32 storage
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine", "rbf"])
+def test_float32_similarity_is_the_float64_one_rounded(metric):
+    """Entries are computed in float64 and rounded once: within float32's eps of the matrix maximum."""
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(300, 7)) * rng.random(7) * 10 + 3
+    X[3] = 0.0
+    S64 = similarity_matrix(X, metric)
+    S32 = similarity_matrix(X, metric, dtype="float32")
+    assert S32.dtype == np.float32 and S32.flags.c_contiguous and (S32 >= 0).all()
+    err = np.abs(S32.astype(np.float64) - S64).max()
+    assert err <= np.finfo(np.float32).eps * S64.max()
+    assert np.array_equal(S32, similarity_matrix(X, metric, dtype=np.float32))
+    fd = dense_facility_location(X, metric, dtype="float32")
+    # singletons are the float64 row sums of the stored float32 entries (what the oracle computes)
+    assert np.allclose(fd.singletons, S32.astype(np.float64).sum(axis=1), rtol=1e-12, atol=0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 14), m=st.integers(1, 9), k=st.integers(1, 14), seed=st.integers(0, 10**6),
+       density=st.sampled_from([0.2, 0.6, 1.0]))
+def test_float32_lazy_is_float32_greedy_and_gains_never_increase(n, m, k, seed, density):
+    _, S = _random_fl(n, m, seed, False, density)
+    f = facility_location(S, dtype="float32")
+    assert f.dense.dtype == np.float32 and f.describe()["dtype"] == "float32"
+    k = min(k, n)
+    g = maximize(f, k, algorithm="greedy")
+    z = maximize(f, k, algorithm="lazy")
+    assert g.selected.tolist() == z.selected.tolist()
+    assert np.array_equal(g.gains, z.gains)
+    assert np.all(np.diff(z.gains) <= 0)
+    # f is the float32 entries summed in float64
+    S32 = S.astype(np.float32).astype(np.float64)
+    assert z.objective == pytest.approx(naive.facility_location(S32, z.selected.tolist()), rel=1e-12)
+    assert z.gains.sum() == pytest.approx(z.objective, rel=1e-12)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine", "rbf"])
+def test_float32_objective_is_close_to_float64_on_the_same_picks(metric):
+    X = np.random.default_rng(12).normal(size=(500, 6))
+    f32 = dense_facility_location(X, metric, dtype="float32")
+    f64 = dense_facility_location(X, metric)
+    for algorithm in ALGORITHMS:
+        r32 = maximize(f32, 25, algorithm=algorithm)
+        assert r32.objective == pytest.approx(f64.value(r32.selected), rel=1e-5), algorithm
+        g32 = maximize(facility_location(f32.dense, dtype="float32"), 25, algorithm=algorithm)
+        assert g32.selected.tolist() == r32.selected.tolist()  # the fused build changes nothing
+    r64 = maximize(f64, 25)
+    assert maximize(f32, 25).objective == pytest.approx(r64.objective, rel=1e-5)
+
+
+def test_float32_precomputed_and_invalid_dtypes():
+    S = np.random.default_rng(13).random((20, 30))
+    f = facility_location(S, dtype="float32")
+    assert f.dense.dtype == np.float32 and np.array_equal(f.dense, S.astype(np.float32))
+    assert facility_location(S).dtype == "float64" and facility_location(sp.csr_matrix(S)).dtype == "float64"
+    with pytest.raises(ParameterError, match="--dtype: float32 storage is for a dense similarity only"):
+        facility_location(sp.csr_matrix(S), dtype="float32")
+    with pytest.raises(ParameterError, match="--dtype: must be one of float64, float32"):
+        facility_location(S, dtype="float16")
+    with pytest.raises(ParameterError, match="--dtype"):
+        similarity_matrix(np.ones((3, 2)), dtype="int8")
+    with pytest.raises(ParameterError, match=r"--dtype: similarity entry \[1, 0\] is 1e\+300, beyond float32"):
+        facility_location(np.array([[1.0], [1e300]]), dtype="float32")
 
 
 @pytest.mark.parametrize("metric", ["euclidean", "cosine", "rbf"])
@@ -281,9 +352,12 @@ def test_similarity_refuses_a_matrix_larger_than_memory():
     from optsuite.solvers.errors import ResourceError
     from optsuite.solvers.submodular.similarity import check_dense_memory
 
-    with pytest.raises(ResourceError, match=r"--knn"):
+    with pytest.raises(ResourceError, match=r"--dtype float32 halves it, or use --knn"):
         check_dense_memory(100_000, available=2**30)
+    with pytest.raises(ResourceError, match=r"float32 similarity of 37.3 GiB.*; use --knn"):
+        check_dense_memory(100_000, available=2**30, dtype="float32")
     check_dense_memory(100, available=2**30)
+    check_dense_memory(20_000, available=2**31, dtype="float32")  # 1.5 GiB: float64 would need 3
     with pytest.raises(ParameterError, match="--knn"):
         knn_similarity(np.ones((3, 2)), 5)
     with pytest.raises(ParameterError, match="--metric"):

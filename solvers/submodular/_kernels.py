@@ -5,10 +5,14 @@ al. and prefix-repair greedy). Private: no validation here (see `api.py`).
 
 The objective travels as one tuple `ora = (code, concave, dense, indptr, indices, data, weights)`:
 row `e` of the candidate matrix (dense row, or CSR row of `indptr/indices/data`) is what candidate `e`
-contributes; the *state* of a set S is one float64 vector of length m:
+contributes; the *state* of a set S is one vector of length m:
 - facility location (and weighted coverage, which is facility location with s_eu = w_u [u in C_e]):
   state_u = max_{j in S} s_ju, f(S) = sum_u state_u, gain(e) = sum_u max(s_eu - state_u, 0);
 - feature-based: state_u = sum_{j in S} x_ju, f(S) = sum_u w_u phi(state_u), phi = sqrt or log1p.
+The dense matrix is float64, or float32 for a dense facility location (one compiled specialisation
+each). The state has the dense matrix's dtype (`new_state`): a facility-location state is a maximum
+of stored entries, so float32 holds it exactly, and a float32 state halves what every gain reads
+besides the row. Differences and every sum (gains, f) are taken in float64 whatever the storage.
 One oracle call is one marginal-gain query `gain(ora, e, state)`. Singletons f({e}) are computed once
 (`singletons`) and passed in: every algorithm uses them as the round-0 gains, and they are counted
 apart from oracle calls. Updating a state with a chosen element is not a query.
@@ -50,7 +54,7 @@ def gain(ora, e, st):
     if code == FL_DENSE:
         row = ora[2][e]
         for u in range(row.shape[0]):
-            s += max(row[u] - st[u], 0.0)
+            s += max(np.float64(row[u]) - st[u], 0.0)
     elif code == FL_SPARSE:
         indptr, indices, data = ora[3], ora[4], ora[5]
         for p in range(indptr[e], indptr[e + 1]):
@@ -111,9 +115,16 @@ def value(ora, st):
 
 
 @kernel
+def new_state(ora, m):
+    """The state of the empty set: zeros in the dense matrix's dtype (float64 for sparse rows and
+    feature-based, whose states are sums)."""
+    return np.zeros(m, ora[2].dtype)
+
+
+@kernel
 def singletons(ora, n, m):
     """f({e}) for every element e < n: gains with respect to the empty set."""
-    st = np.zeros(m)
+    st = new_state(ora, m)
     out = np.empty(n)
     for e in range(n):
         out[e] = gain(ora, e, st)
@@ -123,7 +134,7 @@ def singletons(ora, n, m):
 @kernel
 def set_value(ora, selected, m):
     """f(S) for the elements in `selected`."""
-    st = np.zeros(m)
+    st = new_state(ora, m)
     for j in range(selected.shape[0]):
         add(ora, selected[j], st)
     return value(ora, st)
@@ -137,7 +148,7 @@ def greedy(ora, cands, k, m, single):
     remaining candidate. Round 0 uses the cached singletons. Returns (picks, gains, calls)."""
     n = cands.shape[0]
     r_max = min(k, n)
-    st = np.zeros(m)
+    st = new_state(ora, m)
     taken = np.zeros(n, dtype=np.bool_)
     picks = np.empty(r_max, dtype=np.int64)
     gains = np.empty(r_max)
@@ -241,8 +252,8 @@ def lazy(ora, cands, k, m, single):
     r_max = min(k, n)
     picks = np.empty(r_max, dtype=np.int64)
     gains = np.empty(r_max)
-    st = np.zeros(m)
-    r, _, calls = _lazy_rounds(ora, st, hb, hid, hr, n, 0, r_max, picks, gains, np.empty((0, m)))
+    st = new_state(ora, m)
+    r, _, calls = _lazy_rounds(ora, st, hb, hid, hr, n, 0, r_max, picks, gains, np.empty((0, m), ora[2].dtype))
     return picks[:r], gains[:r], calls
 
 
@@ -268,9 +279,9 @@ def lazy_after_first(ora, k, m, first, first_gain, gains1):
     gains = np.empty(r_max)
     picks[0] = first
     gains[0] = first_gain
-    st = np.zeros(m)
+    st = new_state(ora, m)
     add(ora, first, st)
-    r, _, calls = _lazy_rounds(ora, st, hb, hid, hr, size, 1, r_max, picks, gains, np.empty((0, m)))
+    r, _, calls = _lazy_rounds(ora, st, hb, hid, hr, size, 1, r_max, picks, gains, np.empty((0, m), ora[2].dtype))
     return picks[:r], gains[:r], calls
 
 
@@ -291,7 +302,7 @@ def stochastic(ora, cands, k, m, single, sample_size, rng):
     for c in range(n):
         ub[c] = single[cands[c]]
     exact_at = np.zeros(n, dtype=np.int64)
-    st = np.zeros(m)
+    st = new_state(ora, m)
     picks = np.empty(r_max, dtype=np.int64)
     gains = np.empty(r_max)
     calls = 0
@@ -351,7 +362,7 @@ def threshold(ora, cands, k, m, single, eps):
         d = max(d, ub[c])
     exact_at = np.zeros(n, dtype=np.int64)
     taken = np.zeros(n, dtype=np.bool_)
-    st = np.zeros(m)
+    st = new_state(ora, m)
     picks = np.empty(r_max, dtype=np.int64)
     gains = np.empty(r_max)
     r = 0
@@ -399,7 +410,7 @@ def sieve(ora, cands, k, m, single, eps):
     val = np.zeros(width)
     spicks = np.empty((width, k), dtype=np.int64)
     sgains = np.empty((width, k))
-    states = np.zeros((width, m))
+    states = np.zeros((width, m), ora[2].dtype)
     lo = 0
     hi = -1
     top = 0.0

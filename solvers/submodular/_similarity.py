@@ -1,7 +1,11 @@
 """Numba kernels that turn Gram rows into a dense similarity: one pass over each block of rows while
 the block is still in cache, then (euclidean) one pass that subtracts from the global maximum and sums
 each row. No fastmath where entries are formed: they are computed in scikit-learn's order
-((-2 g + |x|^2) + |y|^2, clipped at 0) so they round the same way."""
+((-2 g + |x|^2) + |y|^2, clipped at 0) so they round the same way.
+
+The matrix may be float64 or float32 (one compiled specialisation each): entries are computed in
+float64 and rounded once when stored, and every sum (row sums, gains) is taken in float64 over the
+stored values, so they are exactly what the oracle computes from the matrix."""
 
 import math
 
@@ -11,10 +15,10 @@ from .._jit import exact_kernel, kernel
 
 
 @exact_kernel
-def squared_distance_rows(G, xx, i0, out, out_bits):
-    """From Gram rows G[r, j] = x_{i0+r} . x_j (a block in cache), writes the squared distances
-    out[r, j] = |x_{i0+r} - x_j|^2 (>= 0, 0 on the diagonal; `out_bits` is `out` viewed as int64)
-    and returns, as int64 bits, the largest one."""
+def squared_distance_rows(G, xx, i0, out):
+    """From Gram rows G[r, j] = x_{i0+r} . x_j (a block in cache, float64), writes the squared
+    distances out[r, j] = |x_{i0+r} - x_j|^2 (>= 0, 0 on the diagonal; rounded to out's dtype) and
+    returns, as the int64 bits of a float64, the largest one before rounding."""
     rows, n = G.shape
     bits = G.view(np.int64)
     top = 0
@@ -25,38 +29,50 @@ def squared_distance_rows(G, xx, i0, out, out_bits):
             v = -2.0 * g[j] + a + xx[j]
             g[j] = v if v > 0.0 else 0.0
         g[i0 + r] = 0.0
-        # copy and maximum on the bit patterns: they order non-negative doubles as the values do,
-        # and integer maxima vectorize (float maxima do not without fastmath)
+        # maximum on the bit patterns: they order non-negative doubles as the values do, and integer
+        # maxima vectorize (float maxima do not without fastmath)
         b = bits[r]
-        o = out_bits[r]
+        o = out[r]
         for j in range(n):
-            o[j] = b[j]
+            o[j] = g[j]
             top = max(top, b[j])
     return top
 
 
 @kernel
 def gap_row_sums(D, top, sums, first, gains):
-    """D becomes top - D (apricot's 'euclidean' similarity max(D2) - D2); sums[i] = sum of row i
-    (f({i}) of facility location), and, when first >= 0, gains[i] = sum_j max(s_ij - s_first,j, 0)
-    (the gain of i once `first` is chosen): all taken while the row is in cache."""
+    """D becomes top - D (apricot's 'euclidean' similarity max(D2) - D2, rounded to D's dtype);
+    sums[i] = sum of row i (f({i}) of facility location), and, when first >= 0, gains[i] =
+    sum_j max(s_ij - s_first,j, 0) (the gain of i once `first` is chosen): all taken while the row is
+    in cache, in float64 over the stored entries. Row `first` is converted before the others."""
     n, m = D.shape
-    cur = np.empty(m if first >= 0 else 0)
-    for j in range(cur.shape[0]):
-        cur[j] = top - D[first, j]
+    cur = np.empty(m if first >= 0 else 0, D.dtype)  # stored entries: exact in D's dtype
+    if first >= 0:
+        sums[first] = _gap_row(D[first], top)
+        for j in range(m):
+            cur[j] = D[first, j]
     for i in range(n):
         row = D[i]
-        s = 0.0
-        for j in range(m):
-            v = top - row[j]
-            row[j] = v
-            s += v
-        sums[i] = s
+        if i != first:
+            sums[i] = _gap_row(row, top)
         if first >= 0:
             g = 0.0
             for j in range(m):
-                g += max(row[j] - cur[j], 0.0)
+                g += max(np.float64(row[j]) - cur[j], 0.0)
             gains[i] = g
+
+
+@kernel
+def _gap_row(row, top):
+    """row becomes top - row, at least 0; returns the sum of the stored entries (float64). The clamp
+    only acts on a float32 row, where a distance within float32's rounding of `top` may be stored
+    above it."""
+    s = 0.0
+    for j in range(row.shape[0]):
+        v = top - row[j]
+        row[j] = v if v > 0.0 else 0.0
+        s += row[j]
+    return s
 
 
 @kernel

@@ -263,7 +263,8 @@ class _Levels:
         self.k, self.m, self.eps, self.g0 = k, m, eps, g0
         self.theta = theta
         rows = 1 + 2 * (k + 1) + 4 * n_guess
-        pool = np.zeros((rows, m))
+        self.state_dtype = objective.dense.dtype  # the kernels' state type (see _kernels.new_state)
+        pool = np.zeros((rows, m), self.state_dtype)
         free = np.arange(rows, dtype=np.int64)[::-1].copy()
         meta = np.array([rows - 1, 0, 0, 0], dtype=np.int64)
         self.dy = (np.zeros((n_guess, n), dtype=np.int32), np.zeros((n_guess, k + 2), dtype=np.int64),
@@ -277,7 +278,7 @@ class _Levels:
         dy = self.dy
         pool, free, meta = dy[6], dy[7], dy[8]
         rows = pool.shape[0]
-        new_pool = np.zeros((2 * rows, self.m))
+        new_pool = np.zeros((2 * rows, self.m), self.state_dtype)
         new_pool[:rows] = pool
         new_free = np.empty(2 * rows, dtype=np.int64)
         n_free = int(meta[0])
@@ -322,7 +323,8 @@ class _Prefix:
     def __init__(self, objective, k):
         n, m = objective.n, objective.m
         self.k = k
-        self.pr = (np.zeros(n, dtype=np.bool_), np.zeros(k, dtype=np.int64), np.zeros(k), np.zeros((k + 1, m)),
+        self.pr = (np.zeros(n, dtype=np.bool_), np.zeros(k, dtype=np.int64), np.zeros(k),
+                   np.zeros((k + 1, m), objective.dense.dtype),
                    np.zeros(2, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.bool_),
                    np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64))
 
@@ -420,16 +422,17 @@ def _summary(calls, checkpoints, sign, dyn) -> dict:
 # ------------------------------------------------------------------------------------ warm-up
 
 def warm_up(kind: str = "facility-location", sparse: bool = False, concave: str = "sqrt", algorithm: str = "lazy",
-            metric: str | None = None, knn: bool = False) -> None:
+            metric: str | None = None, knn: bool = False, dtype: str = "float64") -> None:
     """Compile (or load from the cache) the kernels `algorithm` needs, on a tiny instance; with `metric`,
-    also those that build the similarity from features. Every objective passes the kernels the same
-    tuple of array types, so one compilation serves all of them."""
+    also those that build the similarity from features. Every float64 objective passes the kernels the
+    same tuple of array types, so one compilation serves all of them; a float32 dense facility
+    location (`dtype`) is a second one."""
     from . import objective as obj
     from . import similarity
 
     X = np.random.default_rng(0).random((6, 3))
     if metric is not None and not knn and kind == "facility-location":
-        f = similarity.dense_facility_location(X, metric)
+        f = similarity.dense_facility_location(X, metric, dtype=dtype)
         if algorithm in DYNAMIC_ALGORITHMS:
             run_stream(f, 2, [1, 1, 1, -1, 1], [0, 1, 2, 0, 0], algorithm=algorithm, baseline_every=2)
         else:
@@ -448,7 +451,7 @@ def warm_up(kind: str = "facility-location", sparse: bool = False, concave: str 
     elif kind == "coverage":
         f = obj.coverage([[0, 1], [1, 2], [2]], 3)
     else:
-        f = obj.facility_location(S)
+        f = obj.facility_location(S, dtype="float64" if sparse else dtype)
     if algorithm in DYNAMIC_ALGORITHMS:
         run_stream(f, 2, [1, 1, 1, -1, 1], [0, 1, 2, 0, 0], algorithm=algorithm, baseline_every=2)
     else:

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import ParameterError
 from . import _kernels as _k
+from .similarity import dense_dtype
 
 CONCAVE = {"sqrt": _k.SQRT, "log1p": _k.LOG1P}
 CONCAVE_FORMULA = {"sqrt": "sqrt({})", "log1p": "log(1 + {})"}
@@ -65,9 +66,14 @@ class Objective:
         sel = np.asarray(selected, dtype=np.int64).reshape(-1)
         return float(_k.set_value(self.oracle(), sel, self.m))
 
+    @property
+    def dtype(self) -> str:
+        """Storage type of the candidate rows (float32 only for a dense facility location)."""
+        return str((self.data if self.sparse else self.dense).dtype)
+
     def describe(self) -> dict:
         out = {"kind": self.kind, "formula": self.formula, "n": self.n, "m": self.m,
-               "storage": "sparse" if self.sparse else "dense"}
+               "storage": "sparse" if self.sparse else "dense", "dtype": self.dtype}
         if self.sparse:
             out["nnz"] = int(self.data.shape[0])
         return out
@@ -108,29 +114,43 @@ def _is_sparse(M) -> bool:
     return hasattr(M, "tocsr") and hasattr(M, "nnz")
 
 
-def _dense(M, name, check=True) -> np.ndarray:
+def _dense(M, name, check=True, dtype=np.float64) -> np.ndarray:
     A = np.asarray(M)
     if A.dtype.kind not in "biuf":
         raise ParameterError(name, f"must hold real numbers, got dtype {A.dtype}")
     if A.ndim != 2 or A.shape[0] == 0 or A.shape[1] == 0:
         raise ParameterError(name, f"must be a non-empty 2-D array, got shape {A.shape}")
-    A = np.require(A, np.float64, ["C"])
+    if np.dtype(dtype) == np.float32 and A.dtype != np.float32:
+        with np.errstate(invalid="ignore"):
+            big = np.abs(A) > np.finfo(np.float32).max
+        if big.any():
+            r, c = divmod(int(np.flatnonzero(big.reshape(-1))[0]), A.shape[1])
+            raise ParameterError("dtype", f"{name} entry [{r}, {c}] is {A[r, c]:g}, beyond float32's range "
+                                 f"({np.finfo(np.float32).max:.3g}); use float64")
+    A = np.require(A, dtype, ["C"])
     if check:
         _check_entries(A, name, lambda p: divmod(p, A.shape[1]))
     return A
 
 
 def facility_location(S, formula: str = "s_ij given", *, check: bool = True, singletons=None,
-                      round1=None) -> Objective:
+                      round1=None, dtype="float64") -> Objective:
     """f(S) = sum over items u of max_{j in S} s_ju. `S`: n x m non-negative similarities (dense array
     or scipy sparse; row j = candidate j, columns = the items it represents). `check=False` skips the
     finite/non-negative scan, for matrices built by `similarity` (non-negative by construction), which
-    also passes the `singletons` and `round1` it computed on the way (see `Objective`)."""
+    also passes the `singletons` and `round1` it computed on the way (see `Objective`).
+
+    `dtype`: storage of a dense S, float64 or float32 (half the memory and memory traffic; entries
+    rounded to float32, gains and f still summed in float64). A sparse S is always float64."""
+    dt = dense_dtype(dtype)
     if _is_sparse(S):
+        if dt != np.float64:
+            raise ParameterError("dtype", "float32 storage is for a dense similarity only; a sparse one "
+                                 "(--knn, .npz/.mtx) is stored as float64")
         parts = _csr_parts(S, "similarity", check)
         return Objective("facility-location", _k.FL_SPARSE, csr=parts, formula=formula, singletons=singletons,
                          round1=round1)
-    return Objective("facility-location", _k.FL_DENSE, dense=_dense(S, "similarity", check), formula=formula,
+    return Objective("facility-location", _k.FL_DENSE, dense=_dense(S, "similarity", check, dt), formula=formula,
                      singletons=singletons, round1=round1)
 
 

@@ -9,6 +9,11 @@ and stored in results), so results can be compared with other libraries:
 With K nearest neighbours, row i keeps s_ij for the K points nearest to i (itself included) and 0
 elsewhere; the euclidean maximum is then taken over the stored pairs. Row i is what candidate i
 represents (apricot's orientation).
+
+A dense matrix is float64 by default, or float32 (`dtype="float32"`): half the memory and half the
+bytes every pass over it reads. Its entries are computed in float64 and rounded once when stored, so
+they are within float32's eps (relative to the matrix maximum) of the float64 matrix; sums over them
+stay float64.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from ..errors import ParameterError, ResourceError
 from . import _similarity as _ks
 
 METRICS = ("euclidean", "cosine", "rbf")
+DTYPES = ("float64", "float32")
 FORMULAS = {
     "euclidean": "s_ij = max_ab D2_ab - D2_ij, D2 = squared euclidean distance (apricot 'euclidean')",
     "cosine": "s_ij = cos(x_i, x_j)^2 (apricot 'cosine')",
@@ -66,21 +72,33 @@ def _gamma(gamma, d):
     return float(gamma)
 
 
-def dense_bytes(n: int, m: int | None = None) -> int:
-    return n * (n if m is None else m) * 8
+def dense_dtype(dtype) -> np.dtype:
+    """The storage type of a dense similarity: float64 or float32 (a name or a numpy type)."""
+    try:
+        dt = None if dtype is None else np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt.name not in DTYPES:
+        raise ParameterError("dtype", f"must be one of {', '.join(DTYPES)}; got {dtype!r}")
+    return dt
 
 
-def check_dense_memory(n: int, available: int | None = None) -> None:
-    """Refuse an n x n float64 similarity that would take more than 90 % of the available memory."""
+def dense_bytes(n: int, m: int | None = None, dtype="float64") -> int:
+    return n * (n if m is None else m) * np.dtype(dtype).itemsize
+
+
+def check_dense_memory(n: int, available: int | None = None, dtype="float64") -> None:
+    """Refuse an n x n similarity that would take more than 90 % of the available memory."""
     from optsuite.solvers.environment import available_memory
 
-    need = dense_bytes(n)
+    need = dense_bytes(n, dtype=dtype)
     available = available_memory() if available is None else available
     if available is not None and need > 0.9 * available:
         gib = 2**30
-        raise ResourceError(f"n = {n} points need a dense {n} x {n} float64 similarity of {need / gib:.1f} GiB, "
-                            f"but only {available / gib:.1f} GiB of memory is available; use --knn K for a "
-                            "sparse K-nearest-neighbour similarity (e.g. --knn 50)")
+        hint = "" if np.dtype(dtype) == np.float32 else "--dtype float32 halves it, or "
+        raise ResourceError(f"n = {n} points need a dense {n} x {n} {np.dtype(dtype)} similarity of "
+                            f"{need / gib:.1f} GiB, but only {available / gib:.1f} GiB of memory is available; "
+                            f"{hint}use --knn K for a sparse K-nearest-neighbour similarity (e.g. --knn 50)")
 
 
 def _sq_distances(X, Y, xx, yy, out):
@@ -99,34 +117,41 @@ def _unit_rows(X):
     return X / safe[:, None]
 
 
-def similarity_matrix(X, metric: str = "euclidean", gamma: float | None = None) -> np.ndarray:
-    """The dense n x n similarity of the rows of X (float64, non-negative, C order)."""
-    return _dense_similarity(X, metric, gamma, False)[0]
+def similarity_matrix(X, metric: str = "euclidean", gamma: float | None = None,
+                      dtype: str = "float64") -> np.ndarray:
+    """The dense n x n similarity of the rows of X (float64 or float32, non-negative, C order)."""
+    return _dense_similarity(X, metric, gamma, False, dtype)[0]
 
 
-def dense_facility_location(X, metric: str = "euclidean", gamma: float | None = None, formula: str | None = None):
-    """Facility location on `similarity_matrix(X, metric, gamma)`, carrying its singleton values
-    f({i}) (row sums) and, for euclidean, greedy's first pick and every gain after it: both are taken
-    in the last pass that writes the matrix, which saves the solvers two passes over it."""
+def dense_facility_location(X, metric: str = "euclidean", gamma: float | None = None, formula: str | None = None,
+                            dtype: str = "float64"):
+    """Facility location on `similarity_matrix(X, metric, gamma, dtype)`, carrying its singleton
+    values f({i}) (row sums) and, for euclidean, greedy's first pick and every gain after it: both are
+    taken in the last pass that writes the matrix, which saves the solvers two passes over it."""
     from .objective import facility_location
 
-    S, sums, round1 = _dense_similarity(X, metric, gamma, True)
-    return facility_location(S, formula or FORMULAS[metric], check=False, singletons=sums, round1=round1)
+    S, sums, round1 = _dense_similarity(X, metric, gamma, True, dtype)
+    return facility_location(S, formula or FORMULAS[metric], check=False, singletons=sums, round1=round1,
+                             dtype=S.dtype)
 
 
-def _dense_similarity(X, metric, gamma, extras):
+def _dense_similarity(X, metric, gamma, extras, dtype="float64"):
     """(S, row sums or None, (first pick, gains after it) or None)."""
     if metric not in METRICS:
         raise ParameterError("metric", f"must be one of {', '.join(METRICS)}; got {metric!r}")
+    dt = dense_dtype(dtype)
     X = _points(X)
     n = X.shape[0]
-    check_dense_memory(n)
-    S = np.empty((n, n))
+    check_dense_memory(n, dtype=dt)
+    S = np.empty((n, n), dtype=dt)
     if metric == "cosine":
         U = _unit_rows(X)
-        np.matmul(U, U.T, out=S)
-        np.clip(S, -1.0, 1.0, out=S)
-        np.square(S, out=S)
+        if dt == np.float64:
+            np.matmul(U, U.T, out=S)
+            np.clip(S, -1.0, 1.0, out=S)
+            np.square(S, out=S)
+        else:
+            _cosine_blocks(U, S)
     else:
         d2_sums = np.empty(n)
         top = _squared_distances(X, S, d2_sums)
@@ -150,21 +175,36 @@ def _dense_similarity(X, metric, gamma, extras):
 
 
 def _squared_distances(X, out, row_sums):
-    """out = squared euclidean distances of the rows of X, as scikit-learn rounds them; row_sums =
-    their row sums; returns the largest. Each block of Gram rows is computed in a buffer that stays
-    in cache and turned into distances there, so the n x n matrix is only written, once."""
+    """out = squared euclidean distances of the rows of X, as scikit-learn rounds them (then rounded
+    to out's dtype); row_sums = their float64 row sums; returns the largest (float64). Each block of
+    Gram rows is computed in a float64 buffer that stays in cache and turned into distances there, so
+    the n x n matrix is only written, once."""
     n = X.shape[0]
     xx = np.einsum("ij,ij->i", X, X)
     block = max(1, min(n, _GRAM_BLOCK_BYTES // (8 * n)))
     gram = np.empty((block, n))
-    bits = out.view(np.int64)
     top = 0
     for a in range(0, n, block):
         b = min(n, a + block)
         np.matmul(X[a:b], X.T, out=gram[:b - a])
-        top = max(top, _ks.squared_distance_rows(gram[:b - a], xx, a, out[a:b], bits[a:b]))
+        top = max(top, _ks.squared_distance_rows(gram[:b - a], xx, a, out[a:b]))
         _ks.row_sums(gram[:b - a], row_sums[a:b])
     return float(np.array([top], dtype=np.int64).view(np.float64)[0])
+
+
+def _cosine_blocks(U, out):
+    """out = squared cosines of the unit rows U, from float64 Gram blocks rounded once when stored
+    (a float32 `out` never needs an n x n float64 temporary)."""
+    n = U.shape[0]
+    block = max(1, min(n, _GRAM_BLOCK_BYTES // (8 * n)))
+    gram = np.empty((block, n))
+    for a in range(0, n, block):
+        b = min(n, a + block)
+        g = gram[:b - a]
+        np.matmul(U[a:b], U.T, out=g)
+        np.clip(g, -1.0, 1.0, out=g)
+        np.square(g, out=g)
+        out[a:b] = g
 
 
 def knn_similarity(X, knn: int, metric: str = "euclidean", gamma: float | None = None):
