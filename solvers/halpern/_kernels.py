@@ -38,6 +38,12 @@ FREE, BOX, SIMPLEX, BALL = 0, 1, 2, 3
 CALLS, FULL, DIFFS, ITERS, INNER, RESTARTS, CHECKS, STATUS = 0, 1, 2, 3, 4, 5, 6, 7
 RUNNING, CONVERGED, BUDGET, STOPPED, DIVERGED = 0, 1, 2, 3, 4
 
+#: adaptive restart re-anchors once the residual is at most this fraction of the anchor's: one half,
+#: with a margin far above rounding. Once an anchored run has converged, its residual is the anchor
+#: term lambda_k ||anchor - z*|| and halves exactly at k = 2 k_anchor + 2: at exactly 0.5 the last bit
+#: of a sum (which differs between CPUs and vector widths) decided whether the run restarted.
+HALVED = 0.5005
+
 
 # ------------------------------------------------------------------------------------ operators
 
@@ -65,16 +71,18 @@ def full_F(op, z, out):
             for c in range(d):
                 out[c] += t * a[c]
     else:
-        q = d - m
-        for c in range(q):
-            out[m + c] = const[m + c]
+        zy = z[m:]
+        oy = out[m:]
+        cy = const[m:]
+        for c in range(d - m):
+            oy[c] = cy[c]
         for r in range(m):
             row = mean[r]
             s = 0.0
             zr = z[r]
-            for c in range(q):
-                s += row[c] * z[m + c]
-                out[m + c] -= row[c] * zr
+            for c in range(d - m):
+                s += row[c] * zy[c]
+                oy[c] -= row[c] * zr
             out[r] = s + const[r]
 
 
@@ -85,23 +93,27 @@ def comp_add(op, i, u, s, out):
     d = u.shape[0]
     if kind == BILINEAR:
         A = stack[i]
-        q = d - m
+        uy = u[m:]
+        oy = out[m:]
         for r in range(m):
             row = A[r]
             acc = 0.0
             ur = s * u[r]
-            for c in range(q):
-                acc += row[c] * u[m + c]
-                out[m + c] -= row[c] * ur
+            for c in range(d - m):
+                acc += row[c] * uy[c]
+                oy[c] -= row[c] * ur
             out[r] += s * acc
     elif kind == ROWS:
+        # loops over views from 0: an offset index (u[m + c]) keeps numba's wraparound check in every
+        # load and stops vectorisation
         a = mat[i]
-        q = d - m
+        uy = u[m:]
+        oy = out[m:]
         acc = 0.0
         xi = s * n * u[i]
-        for c in range(q):
-            acc += a[c] * u[m + c]
-            out[m + c] -= xi * a[c]
+        for c in range(d - m):
+            acc += a[c] * uy[c]
+            oy[c] -= xi * a[c]
         out[i] += s * n * acc
     elif kind == COLS:
         a = mat[i]
@@ -178,13 +190,13 @@ def tangent(sets, u):
     btype, bstart, bend = sets[0], sets[1], sets[2]
     for b in range(btype.shape[0]):
         if btype[b] == SIMPLEX:
-            s, e = bstart[b], bend[b]
+            ub = u[bstart[b]:bend[b]]
             mu = 0.0
-            for j in range(s, e):
-                mu += u[j]
-            mu /= e - s
-            for j in range(s, e):
-                u[j] -= mu
+            for j in range(ub.shape[0]):
+                mu += ub[j]
+            mu /= ub.shape[0]
+            for j in range(ub.shape[0]):
+                ub[j] -= mu
 
 
 @kernel
@@ -254,27 +266,32 @@ def _simplex_threshold(y, a):
 def project(sets, v, out):
     """out = projection of v onto the product set."""
     btype, bstart, bend, radius, lo, hi = sets
-    d = v.shape[0]
     for b in range(btype.shape[0]):
         s, e, t = bstart[b], bend[b], btype[b]
+        # loops over views from 0 (an offset index stops vectorisation)
+        vb = v[s:e]
+        ob = out[s:e]
+        nb = e - s
         if t == FREE:
-            for j in range(s, e):
-                out[j] = v[j]
+            for j in range(nb):
+                ob[j] = vb[j]
         elif t == BOX:
-            for j in range(s, e):
-                out[j] = min(max(v[j], lo[j]), hi[j])
+            lb = lo[s:e]
+            hb = hi[s:e]
+            for j in range(nb):
+                ob[j] = min(max(vb[j], lb[j]), hb[j])
         elif t == SIMPLEX:
-            tau = _simplex_threshold(v[s:e], radius[b])
-            for j in range(s, e):
-                out[j] = max(v[j] - tau, 0.0)
+            tau = _simplex_threshold(vb, radius[b])
+            for j in range(nb):
+                ob[j] = max(vb[j] - tau, 0.0)
         else:
             nrm = 0.0
-            for j in range(s, e):
-                nrm += v[j] * v[j]
+            for j in range(nb):
+                nrm += vb[j] * vb[j]
             nrm = math.sqrt(nrm)
             f = radius[b] / nrm if nrm > radius[b] else 1.0
-            for j in range(s, e):
-                out[j] = f * v[j]
+            for j in range(nb):
+                ob[j] = f * vb[j]
 
 
 @kernel
@@ -340,7 +357,7 @@ def _check(sets, z, Fz, tol, counts, hist, best, fstate, monitor, tmp, out):
 @kernel
 def _restart_due(restart, k, fstate):
     """Adaptive restart: re-anchor once the residual at an exact point has halved since the anchor."""
-    return restart and k > 0 and fstate[1] <= 0.5 * fstate[2]
+    return restart and k > 0 and fstate[1] <= HALVED * fstate[2]
 
 
 @kernel

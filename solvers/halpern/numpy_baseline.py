@@ -97,7 +97,7 @@ class _Run:
         return r <= self.tol
 
     def restart_due(self, restart, k):
-        return restart and k > 0 and self.last_r <= 0.5 * self.anchor_r
+        return restart and k > 0 and self.last_r <= _k.HALVED * self.anchor_r
 
 
 def _index(rng, k):
