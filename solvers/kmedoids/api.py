@@ -198,16 +198,26 @@ def _metric_code(metric, X) -> int:
     return METRICS[metric]
 
 
+def points_for(X, metric: str) -> np.ndarray:
+    """X checked once for `metric` (C-ordered float64, finite, n >= 1; 0/1 entries for jaccard), for
+    callers that then pass it to `assign_points` and `distances_between` many times with check=False."""
+    X = _as_points(X)
+    _metric_code(metric, X)
+    return X
+
+
 def _norms(X, code) -> np.ndarray:
     return _dist.row_norms(X) if code == _dist.COSINE else np.zeros(X.shape[0])
 
 
-def assign_points(X, medoids, metric: str = "euclidean", weights=None):
+def assign_points(X, medoids, metric: str = "euclidean", weights=None, *, check: bool = True):
     """(labels, distances, loss): every point's nearest medoid slot, computed from the points in float64
-    (independent of any dissimilarity matrix; used by CLARA and to check solutions)."""
-    X = _as_points(X)
+    (independent of any dissimilarity matrix; used by CLARA and to check solutions). `check=False`
+    skips the scan of X (finite, 0/1 for jaccard) for callers that passed it through `points_for`
+    once: a repeated scan of 10^7 entries costs more than the assignment's own work."""
+    X = _as_points(X) if check else X
     med = as_medoids(medoids, X.shape[0])
-    code = _metric_code(metric, X)
+    code = _metric_code(metric, X) if check else METRICS[metric]
     labels = np.empty(X.shape[0], np.int64)
     dist = np.empty(X.shape[0])
     _dist.nearest_of(X, med, code, _norms(X, code), labels, dist)
@@ -216,10 +226,10 @@ def assign_points(X, medoids, metric: str = "euclidean", weights=None):
     return labels, dist, loss
 
 
-def distances_between(X, a, b, metric: str = "euclidean") -> np.ndarray:
-    """d(X[a[t]], X[b[t]]) for index arrays a and b, in float64."""
-    X = _as_points(X)
-    code = _metric_code(metric, X)
+def distances_between(X, a, b, metric: str = "euclidean", *, check: bool = True) -> np.ndarray:
+    """d(X[a[t]], X[b[t]]) for index arrays a and b, in float64; `check=False` as in `assign_points`."""
+    X = _as_points(X) if check else X
+    code = _metric_code(metric, X) if check else METRICS[metric]
     a = np.require(a, np.int64, ["C"])
     b = np.require(b, np.int64, ["C"])
     out = np.empty(a.shape[0])

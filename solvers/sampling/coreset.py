@@ -37,14 +37,16 @@ REFINE_SAMPLE = 256
 def d1_seeding(X, centres: int, metric: str, weights, rng, progress=None):
     """D^1 seeding: the first centre drawn with probability proportional to weight, each next one
     proportional to weight x distance to the nearest centre so far (stops early when every point
-    coincides with a centre). Returns (centre indices, nearest-centre slot of each point, distance)."""
+    coincides with a centre). X as `kmedoids.api.points_for` returns it (not checked again: one scan of
+    X per centre cost more than the distances). Returns (centre indices, nearest-centre slot of each
+    point, distance)."""
     n = X.shape[0]
     w = np.ones(n) if weights is None else weights
     everyone = np.arange(n)
     target = np.empty(n, np.int64)
     first = int(rng.choice(n, p=w / w.sum()))
     target[:] = first
-    dist = km.distances_between(X, everyone, target, metric)
+    dist = km.distances_between(X, everyone, target, metric, check=False)
     labels = np.zeros(n, np.int64)
     chosen = [first]
     for t in range(1, centres):
@@ -55,7 +57,7 @@ def d1_seeding(X, centres: int, metric: str, weights, rng, progress=None):
         c = int(np.searchsorted(np.cumsum(mass), rng.random() * total, side="right"))
         c = min(c, n - 1)
         target[:] = c
-        d = km.distances_between(X, everyone, target, metric)
+        d = km.distances_between(X, everyone, target, metric, check=False)
         closer = d < dist
         labels[closer] = t
         np.minimum(dist, d, out=dist)
@@ -102,9 +104,10 @@ def refine_medoids(X, medoids, labels, dist, loss, metric, weights, rounds: int,
                 continue
             cand = members[np.argsort(dist[members], kind="stable")[:REFINE_CANDIDATES]]
             pts = members if members.size <= REFINE_SAMPLE else rng.choice(members, REFINE_SAMPLE, replace=False)
-            local = X[np.concatenate([cand, pts])]  # small copies: the distance API validates its input
+            local = X[np.concatenate([cand, pts])]  # small copies: the distance API takes per-point norms of all X
             D = km.distances_between(local, np.repeat(np.arange(cand.size), pts.size),
-                                     np.tile(np.arange(cand.size, cand.size + pts.size), cand.size), metric)
+                                     np.tile(np.arange(cand.size, cand.size + pts.size), cand.size), metric,
+                                     check=False)
             D = D.reshape(cand.size, pts.size)
             pw = np.broadcast_to(w[pts], D.shape).copy()
             pw[cand[:, None] == pts[None, :]] = 0.0  # leave each candidate itself out
@@ -115,12 +118,13 @@ def refine_medoids(X, medoids, labels, dist, loss, metric, weights, rounds: int,
             # accept only if it serves the whole cluster better (exact, O(cluster size))
             local = X[np.append(members, best)]
             new_cost = np.sum(w[members] * km.distances_between(local, np.arange(members.size),
-                                                                np.full(members.size, members.size), metric))
+                                                                np.full(members.size, members.size), metric,
+                                                                check=False))
             if new_cost < np.sum(w[members] * dist[members]):
                 trial[j] = best
         if (trial == medoids).all():
             break
-        labels, dist, loss = km.assign_points(X, trial, metric, weights)
+        labels, dist, loss = km.assign_points(X, trial, metric, weights, check=False)
         medoids = trial
         kept += 1
         if progress is not None:
@@ -147,15 +151,13 @@ def kmedoids_coreset(X, k: int, size: float, *, metric: str = "euclidean", dtype
     the module docstring). Returns the k-medoids Result (medoids, labels, objective = the full-data
     total deviation, ...) plus a `coreset` block; `initial_objective` is the coreset's weighted total
     deviation of the starting medoids (an unbiased estimate of the full one)."""
-    X = np.require(np.asarray(X, dtype=np.float64), np.float64, ["C"])
-    if X.ndim != 2 or X.shape[0] == 0:
-        raise ParameterError("X", f"points must be a 2-D array with at least one row, got shape {X.shape}")
+    check_options(metric=metric, method=method)
+    X = km.points_for(X, metric)
     n = X.shape[0]
     if not 1 <= k <= n:
         raise ParameterError("k", f"must be between 1 and the number of points n = {n}; got {k}")
     if not size >= k:
         raise ParameterError("coreset", f"the coreset size must be at least k = {k}; got {size}")
-    check_options(metric=metric, method=method)
     w = km.as_weights(weights, n)
     rng_seed, rng_sample, rng_refine = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
     timings = {}
@@ -192,7 +194,7 @@ def kmedoids_coreset(X, k: int, size: float, *, metric: str = "euclidean", dtype
 
     t0 = time.perf_counter()
     medoids = idx[sub.medoids]
-    full_labels, dist, loss = km.assign_points(X, medoids, metric, w)
+    full_labels, dist, loss = km.assign_points(X, medoids, metric, w, check=False)
     timings["assign"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
