@@ -184,6 +184,10 @@ def topo_search(score, order, *, h: str = "logdet", s_small=None, s_large=None, 
     fit = score.fit(order)
     status = "converged"
     iterations = 0
+    # in exact arithmetic every accepted swap lowers the objective, so no order comes back; with
+    # collinear columns two orders can score the same and rounding makes each look a hair better than
+    # the other: a revisited order ends the search instead of flipping between them until max_iter
+    seen = {fit.order.tobytes()}
     while True:
         if iterations >= max_iter:
             status = "max_iter"
@@ -198,8 +202,9 @@ def topo_search(score, order, *, h: str = "logdet", s_small=None, s_large=None, 
                 new = _try_swaps(score, fit, large, required, any_required, min_gain, counters)
                 if new is not None:
                     counters["large_searches"] += 1
-        if new is None:
+        if new is None or new.tobytes() in seen:
             break
+        seen.add(new.tobytes())
         fit = score.fit(new, W0=fit.W)
         iterations += 1
         history.append({"objective": fit.objective, "candidates": counters["candidates"], "swaps": counters["swaps"]})
