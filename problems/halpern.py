@@ -39,6 +39,9 @@ def load(path):
 
     if str(path) == "-":
         raise InputError(path, "problems are .npz files; stdin is not supported")
+    if io.suffix_of(path) != ".npz":
+        raise InputError(path, f"a halpern problem is an .npz file (written by `optsuite generate halpern` or "
+                         f"problems.halpern.write); got '{io.suffix_of(path) or 'no extension'}'")
     arrays = io.read_npz(path)
     meta = _meta(path, arrays.pop("meta", None))
     family = meta["family"]

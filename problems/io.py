@@ -14,6 +14,7 @@ import math
 import os
 import sys
 import tempfile
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -233,9 +234,24 @@ def read_vector(path, *, dtype=np.float64, what: str = "values", header: bool | 
 
 # -------------------------------------------------------------------------------------- binary input
 
+def _check_magic(path, magic: bytes, what: str) -> None:
+    """A file that does not start as `what` does gets that said, not numpy's guess (a CSV handed to
+    np.load is taken for a pickle)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(magic))
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except OSError as e:
+        raise InputError(path, f"cannot read: {e.strerror or e}") from None
+    if head != magic:
+        raise InputError(path, f"not {what}: its first bytes are not that format's signature")
+
+
 def read_npy(path) -> np.ndarray:
     if str(path) == "-":
         raise InputError(path, "stdin is read as CSV; save .npy input to a file")
+    _check_magic(path, b"\x93NUMPY", "a .npy array file")
     try:
         return np.load(path, allow_pickle=False)
     except FileNotFoundError:
@@ -246,12 +262,13 @@ def read_npy(path) -> np.ndarray:
 
 def read_npz(path) -> dict:
     """All arrays of an .npz file, loaded eagerly."""
+    _check_magic(path, b"PK", "an .npz archive of numpy arrays")
     try:
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in data.files}
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
-    except (ValueError, OSError, EOFError) as e:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
         raise InputError(path, f"not a readable .npz file ({e})") from None
 
 

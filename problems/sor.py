@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,7 +105,7 @@ def _read_matrix(path: Path, arrays=None):
     elif suffix == ".npz":
         try:
             A = sp.load_npz(path)
-        except (ValueError, KeyError, OSError) as e:
+        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as e:
             raise InputError(path, f"not a scipy sparse .npz (scipy.sparse.save_npz) file ({e})") from None
     else:
         raise InputError(path, f"unknown matrix file type '{suffix or '(none)'}'; expected .mtx (Matrix Market), "

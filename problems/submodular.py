@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import zipfile
 
 import numpy as np
 
@@ -81,7 +82,7 @@ def _load_matrix(path, header, what, keys):
 
         try:
             M = sp.load_npz(path).tocsr()
-        except (ValueError, OSError) as e:
+        except (ValueError, OSError, zipfile.BadZipFile) as e:
             raise InputError(path, f"not a readable sparse .npz matrix ({e})") from None
     else:
         table = io.read_table(path, header=header, what=what, npz_keys=keys)

@@ -167,9 +167,14 @@ def test_malformed_problem_files(capsys, tmp_path, meta, arrays, message):
     assert err.count("\n") == 1
 
 
-@pytest.mark.parametrize("content,message", [(None, "no such file"), (b"hello", "not a readable .npz file")])
-def test_unreadable_problem_files(capsys, tmp_path, content, message):
-    path = tmp_path / "p.npz"
+@pytest.mark.parametrize("name,content,message", [
+    ("p.npz", None, "no such file"),
+    ("p.npz", b"hello", "not an .npz archive of numpy arrays"),
+    ("p.npz", b"PK\x03\x04broken", "not a readable .npz file"),
+    ("p.csv", b"1,2\n3,4\n", "a halpern problem is an .npz file"),
+])
+def test_unreadable_problem_files(capsys, tmp_path, name, content, message):
+    path = tmp_path / name
     if content is not None:
         path.write_bytes(content)
     code, _, err = run(capsys, "solve", "halpern", path)

@@ -100,8 +100,17 @@ def test_binary_formats(tmp_path):
     with pytest.raises(InputError, match="expected real numbers"):
         io.read_table(tmp_path / "c.npy")
     (tmp_path / "junk.npy").write_bytes(b"not numpy")
-    with pytest.raises(InputError, match="not a readable .npy"):
+    with pytest.raises(InputError, match="not a .npy array file: its first bytes"):
         io.read_table(tmp_path / "junk.npy")
+    (tmp_path / "cut.npy").write_bytes(b"\x93NUMPY\x01\x00")
+    with pytest.raises(InputError, match="not a readable .npy"):
+        io.read_table(tmp_path / "cut.npy")
+    (tmp_path / "csv.npz").write_text("1,2\n3,4\n")
+    with pytest.raises(InputError, match="not an .npz archive of numpy arrays"):
+        io.read_table(tmp_path / "csv.npz")
+    (tmp_path / "cut.npz").write_bytes(b"PK\x03\x04broken")
+    with pytest.raises(InputError, match="not a readable .npz"):
+        io.read_table(tmp_path / "cut.npz")
     with pytest.raises(InputError, match="unknown file type '.xlsx'"):
         io.read_table(tmp_path / "a.xlsx")
     with pytest.raises(InputError, match="no such file"):
