@@ -404,10 +404,16 @@ def _at(t: _Triplets, e: int, column: str) -> dict:
 
 
 def _check_finite_values(t: _Triplets) -> None:
-    bad = np.flatnonzero(~np.isfinite(t.values))
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(~(np.abs(t.values) <= io.MAX_MAGNITUDE))
     if bad.size:
         e = int(bad[0])
-        kind = "NaN" if math.isnan(t.values[e]) else "infinite"
+        v = t.values[e]
+        if math.isfinite(v):
+            raise InputError(t.path, f"value {v:g} is too large: observed values must be at most "
+                             f"{io.MAX_MAGNITUDE:g} in magnitude, or their squares overflow (rescale the data)",
+                             **_at(t, e, "value"))
+        kind = "NaN" if math.isnan(v) else "infinite"
         raise InputError(t.path, f"value is {kind}; observed values must be finite (leave a missing entry out of "
                          "the file: only listed entries count as observed)", **_at(t, e, "value"))
 

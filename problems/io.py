@@ -200,21 +200,32 @@ def numeric_array(arr, path) -> np.ndarray:
     return arr
 
 
+#: the largest magnitude an input value may have: every solver squares or multiplies values (distances,
+#: Gram matrices, residual norms), and beyond this their squares summed over rows overflow float64 to
+#: inf, which would come out as a null objective with status 'converged'
+MAX_MAGNITUDE = 1e150
+
+
 def check_finite(table: Table, what: str = "values") -> None:
-    """Raise an InputError at the first NaN or infinite entry of a table."""
+    """Raise an InputError at the first NaN, infinite or overflowing (|v| > MAX_MAGNITUDE) entry."""
     values = table.values
     if values.dtype.kind != "f":
         return
-    ok = np.isfinite(values)
+    with np.errstate(invalid="ignore"):
+        ok = np.abs(values) <= MAX_MAGNITUDE
     if ok.all():
         return
     row, col = map(int, np.argwhere(~ok)[0])
-    kind = "NaN" if math.isnan(values[row, col]) else "infinite"
+    v = values[row, col]
     label = f"column {col + 1}" + (f" ('{table.names[col]}')" if table.names else "")
     where = table.where(row)
     where["field"] = f"{where['field']}, {label}" if "field" in where else label
-    raise InputError(table.path, f"value is {kind}; {what} must be finite (remove or impute missing values)",
-                     **where)
+    if math.isfinite(v):
+        message = (f"value {v:g} is too large: {what} must be at most {MAX_MAGNITUDE:g} in magnitude, or "
+                   "their squares overflow (rescale the data)")
+    else:
+        message = f"value is {'NaN' if math.isnan(v) else 'infinite'}; {what} must be finite (remove or impute missing values)"
+    raise InputError(table.path, message, **where)
 
 
 def read_vector(path, *, dtype=np.float64, what: str = "values", header: bool | None = None) -> np.ndarray:

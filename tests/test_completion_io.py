@@ -63,6 +63,7 @@ def test_zero_based_file_read_as_one_based_hints(tmp_path):
 MALFORMED_CSV = [
     ("nan.csv", "row,col,value\n0,0,1\n1,1,nan\n", "nan.csv, line 3, column 3 ('value'): value is NaN"),
     ("inf.csv", "row,col,value\n0,0,inf\n", "inf.csv, line 2, column 3 ('value'): value is infinite"),
+    ("huge.csv", "row,col,value\n0,0,1e200\n", "huge.csv, line 2, column 3 ('value'): value 1e+200 is too large"),
     ("frac.csv", "row,col,value\n0,1.5,1\n", "frac.csv, line 2, column 2 ('col'): index '1.5' is not an integer"),
     ("neg.csv", "row,col,value\n0,0,1\n-1,0,1\n", "neg.csv, line 3, column 1 ('row'): index -1 is negative"),
     ("range.csv", "# shape: 2 2\nrow,col,value\n1,1,1\n0,2,1\n",

@@ -82,6 +82,10 @@ def test_nonfinite_values_are_located(tmp_path):
     t = io.read_table(_write(tmp_path, "t.csv", "# c\na,b\n1,2\n\n3,inf\n"))
     with pytest.raises(InputError, match=r"line 5, column 2 \('b'\): value is infinite"):
         io.check_finite(t)
+    t = io.read_table(_write(tmp_path, "u.csv", "1,2\n3,-2e150\n"))
+    with pytest.raises(InputError, match=r"line 2, column 2: value -2e\+150 is too large: values must be at most 1e\+150"):
+        io.check_finite(t)
+    io.check_finite(io.read_table(_write(tmp_path, "v.csv", "1,2\n3,-1e150\n")))
 
 
 def test_binary_formats(tmp_path):
