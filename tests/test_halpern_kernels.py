@@ -208,6 +208,8 @@ def test_auto_picks_by_family():
     assert picks == {"lsq": "vr-halpern", "sym": "vr-halpern", "game": "vr-inexact", "quad": "vr-inexact"}
     assert H.resolve_variant(_lsq()[0], "halpern")[0] == "halpern-fb"
     assert H.resolve_variant(_quadratic(mu=1e-3)[0], "halpern")[0] == "halpern-ppa"
+    # a game of one component: vr-inexact cannot sample, so auto runs deterministic halpern
+    assert H.resolve_variant(H.matrix_game(np.array([[[2.0, -1.0], [0.0, 1.0]]])), "auto")[0] == "halpern-ppa"
 
 
 # ------------------------------------------------------------------------------------ residuals

@@ -11,7 +11,7 @@ Inclusions" (ICLR 2024). Variants:
   resolvent (Diakonikolas 2020).
 - eg, eag: extragradient and extra-anchored gradient (Yoon & Ryu 2021).
 - vr-eg: loopless variance-reduced extragradient (Alacaoglu & Malitsky 2022).
-- auto: vr-halpern on cocoercive problems, else vr-inexact.
+- auto: vr-halpern on cocoercive problems, else vr-inexact (deterministic halpern when n = 1).
 
 Anchored variants (halpern, eag, vr-halpern, vr-inexact) accept restart='adaptive': re-anchor at the
 current point once its residual has halved since the anchor, tested only where F is exact, so it costs
@@ -76,7 +76,7 @@ def resolve_variant(problem, variant: str, force: bool = False) -> tuple[str, di
     built on the forward-backward map (vr-halpern, halpern's first form) when its cocoercivity constant
     is at most 2 L_F, as for least squares and symmetric affine operators: their steps scale with
     1/L_coco, which for strongly-but-barely monotone saddles (L_coco ~ L_F^2 / mu) is hopelessly small.
-    auto: vr-halpern if so, else vr-inexact; halpern: on the forward-backward map if so, else on an
+    auto: vr-halpern if so, else vr-inexact (deterministic halpern-ppa with one component); halpern: on the forward-backward map if so, else on an
     inexact resolvent. vr-halpern on a problem that is not cocoercive is refused unless `force`."""
     if variant not in VARIANTS:
         raise ParameterError("variant", f"must be one of {', '.join(VARIANTS)}; got {variant!r}")
@@ -89,7 +89,8 @@ def resolve_variant(problem, variant: str, force: bool = False) -> tuple[str, di
                   f"{lipschitz(problem):.3g}, so forward-backward steps (<= 2 / {L:.3g}) would crawl")
     facts = {"cocoercive": coco}
     if variant == "auto":
-        return ("vr-halpern" if coco else "vr-inexact"), facts
+        # vr-inexact's inner loop samples among n >= 2 components; with one there is nothing to sample
+        return ("vr-halpern" if coco else "vr-inexact" if problem.n >= 2 else "halpern-ppa"), facts
     if variant == "halpern":
         return ("halpern-fb" if coco else "halpern-ppa"), facts
     if not coco and not force:
