@@ -11,12 +11,7 @@ import pytest
 
 from optsuite.problems import completion as mc
 from optsuite.solvers.errors import InputError, ParameterError
-
-
-def write(tmp_path, name, text):
-    path = tmp_path / name
-    path.write_text(text)
-    return path
+from files import write
 
 
 # ----------------------------------------------------------------------------------------------- CSV

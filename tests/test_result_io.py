@@ -12,6 +12,7 @@ import pytest
 from optsuite.problems import io
 from optsuite.solvers.errors import InputError, ParameterError
 from optsuite.solvers.result import STATUS, Result
+from files import write as _write
 
 
 def test_result_is_a_dict_with_attributes_and_json():
@@ -32,12 +33,6 @@ def test_error_messages_name_file_line_and_field():
     assert str(e) == "data.csv, line 3, column 2: 'x' is not a number"
     assert str(InputError("-", "empty")) == "<stdin>: empty"
     assert str(ParameterError("clara_size", "too small")) == "--clara-size: too small"
-
-
-def _write(tmp_path, name, text):
-    p = tmp_path / name
-    p.write_text(text)
-    return p
 
 
 @pytest.mark.parametrize("text,names", [

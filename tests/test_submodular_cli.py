@@ -10,6 +10,7 @@ import pytest
 
 import naive_submodular as naive
 from conftest import EXAMPLES
+from files import write as _write
 
 WINE = EXAMPLES / "submodular" / "wine.csv"
 ZEN = EXAMPLES / "submodular" / "zen.jsonl"
@@ -188,15 +189,6 @@ def test_generate_points_and_streams(optsuite, tmp_path):
     assert r.returncode == 0 and r.stdout == "" and (tmp_path / "w.txt").exists()
     r = optsuite("generate", "submodular", "--n", "40", "--d", "2")
     assert r.returncode == 0 and r.stdout.startswith("x0,x1\n") and len(r.stdout.splitlines()) == 41
-
-
-def _write(tmp_path, name, content):
-    path = tmp_path / name
-    if isinstance(content, np.ndarray):
-        np.save(path, content)
-    else:
-        path.write_text(content)
-    return path
 
 
 # Malformed files are tested one by one at the API level (test_submodular_io.py); here, one per error

@@ -13,15 +13,7 @@ import scipy.sparse as sp
 
 from optsuite.problems import submodular as problem_io
 from optsuite.solvers.errors import InputError
-
-
-def _write(tmp_path, name, content):
-    path = tmp_path / name
-    if isinstance(content, np.ndarray):
-        np.save(path, content)
-    else:
-        path.write_text(content)
-    return path
+from files import write as _write
 
 
 def _raises(message, fn, *args, **kw):
