@@ -258,8 +258,9 @@ def _build_objective(problem, objective, metric, gamma, knn, concave, progress, 
     if objective is Objective.feature_based:
         return obj.feature_based(problem.features, concave.value), {}
     if metric is Metric.precomputed:
+        # finite and non-negative: checked by the loader, with the file's line and column
         return obj.facility_location(problem.similarity, "s_ij read from the input (precomputed)",
-                                     dtype=dtype.value), {}
+                                     check=False, dtype=dtype.value), {}
     n, d = problem.features.shape
     if progress is not None:
         progress(0, None, f"similarity: {n} x {n}" + (f", {knn} nearest neighbours" if knn else " dense"))

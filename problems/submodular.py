@@ -91,12 +91,13 @@ def _load_matrix(path, header, what, keys):
         def line_and_column(r, c):
             return {"line": table.where(r)["line"], "field": f"column {c + 1}"}
         return np.ascontiguousarray(table.values), line_and_column if suffix in io.CSV_SUFFIXES else _entry
-    if hasattr(M, "tocsr"):
+    sparse = hasattr(M, "tocsr")
+    if sparse:
         M = M.astype(np.float64)
-        bad = ~np.isfinite(M.data)
-        if bad.any():
-            r, c = _csr_entry(M, int(np.flatnonzero(bad)[0]))
-            raise InputError(path, f"value is {M.data[bad][0]}; {what} must be finite", **_entry(r, c))
+    bad = ~np.isfinite(M.data if sparse else M)
+    if bad.any():
+        r, c = _csr_entry(M, int(np.flatnonzero(bad)[0])) if sparse else map(int, np.argwhere(bad)[0])
+        raise InputError(path, f"value is {M[r, c]}; {what} must be finite", **_entry(r, c))
     if M.shape[0] == 0 or M.shape[1] == 0:
         raise InputError(path, f"no data: the matrix has shape {M.shape}")
     return M, _entry

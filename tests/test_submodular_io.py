@@ -90,6 +90,9 @@ def test_sparse_inputs_are_located_and_validated(tmp_path):
     scipy.io.mmwrite(tmp_path / "m.mtx", sp.csr_matrix(np.array([[1.0, 0], [0, np.inf]])))
     _raises("m.mtx, entry (row 1, column 1), 0-based: value is inf", problem_io.load, tmp_path / "m.mtx",
             precomputed=True)
+    scipy.io.mmwrite(tmp_path / "d.mtx", np.array([[1.0, 0.5], [np.nan, 1.0]]))  # dense (array) Matrix Market
+    _raises("d.mtx, entry (row 1, column 0), 0-based: value is nan", problem_io.load, tmp_path / "d.mtx",
+            precomputed=True)
     ok = sp.csr_matrix(np.array([[1.0, 0, 2.0], [0, 3.0, 0]]))
     sp.save_npz(tmp_path / "ok.npz", ok)
     p = problem_io.load(tmp_path / "ok.npz", precomputed=True)
