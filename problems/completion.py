@@ -404,18 +404,11 @@ def _at(t: _Triplets, e: int, column: str) -> dict:
 
 
 def _check_finite_values(t: _Triplets) -> None:
-    with np.errstate(invalid="ignore"):
-        bad = np.flatnonzero(~(np.abs(t.values) <= io.MAX_MAGNITUDE))
+    bad = np.flatnonzero(~io.within_range(t.values))
     if bad.size:
         e = int(bad[0])
-        v = t.values[e]
-        if math.isfinite(v):
-            raise InputError(t.path, f"value {v:g} is too large: observed values must be at most "
-                             f"{io.MAX_MAGNITUDE:g} in magnitude, or their squares overflow (rescale the data)",
-                             **_at(t, e, "value"))
-        kind = "NaN" if math.isnan(v) else "infinite"
-        raise InputError(t.path, f"value is {kind}; observed values must be finite (leave a missing entry out of "
-                         "the file: only listed entries count as observed)", **_at(t, e, "value"))
+        raise InputError(t.path, io.out_of_range(t.values[e], "observed values", "leave a missing entry out of the "
+                                                 "file: only listed entries count as observed"), **_at(t, e, "value"))
 
 
 def _shape(t: _Triplets, rows, cols, shape, base):

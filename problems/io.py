@@ -206,26 +206,33 @@ def numeric_array(arr, path) -> np.ndarray:
 MAX_MAGNITUDE = 1e150
 
 
+def within_range(values: np.ndarray) -> np.ndarray:
+    """True where a value is finite and at most MAX_MAGNITUDE in magnitude."""
+    with np.errstate(invalid="ignore"):
+        return np.abs(values) <= MAX_MAGNITUDE
+
+
+def out_of_range(value: float, what: str, missing: str = "remove or impute missing values") -> str:
+    """Why `within_range` refused `value`: NaN or infinite (with the hint `missing`), or too large."""
+    if math.isfinite(value):
+        return (f"value {value:g} is too large: {what} must be at most {MAX_MAGNITUDE:g} in magnitude, or their "
+                "squares overflow (rescale the data)")
+    return f"value is {'NaN' if math.isnan(value) else 'infinite'}; {what} must be finite ({missing})"
+
+
 def check_finite(table: Table, what: str = "values") -> None:
-    """Raise an InputError at the first NaN, infinite or overflowing (|v| > MAX_MAGNITUDE) entry."""
+    """Raise an InputError at the first entry of a table outside `within_range`."""
     values = table.values
     if values.dtype.kind != "f":
         return
-    with np.errstate(invalid="ignore"):
-        ok = np.abs(values) <= MAX_MAGNITUDE
+    ok = within_range(values)
     if ok.all():
         return
     row, col = map(int, np.argwhere(~ok)[0])
-    v = values[row, col]
     label = f"column {col + 1}" + (f" ('{table.names[col]}')" if table.names else "")
     where = table.where(row)
     where["field"] = f"{where['field']}, {label}" if "field" in where else label
-    if math.isfinite(v):
-        message = (f"value {v:g} is too large: {what} must be at most {MAX_MAGNITUDE:g} in magnitude, or "
-                   "their squares overflow (rescale the data)")
-    else:
-        message = f"value is {'NaN' if math.isnan(v) else 'infinite'}; {what} must be finite (remove or impute missing values)"
-    raise InputError(table.path, message, **where)
+    raise InputError(table.path, out_of_range(values[row, col], what), **where)
 
 
 def read_vector(path, *, dtype=np.float64, what: str = "values", header: bool | None = None) -> np.ndarray:
