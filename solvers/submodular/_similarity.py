@@ -15,10 +15,11 @@ from .._jit import exact_kernel, kernel
 
 
 @exact_kernel
-def squared_distance_rows(G, xx, i0, out):
-    """From Gram rows G[r, j] = x_{i0+r} . x_j (a block in cache, float64), writes the squared
-    distances out[r, j] = |x_{i0+r} - x_j|^2 (>= 0, 0 on the diagonal; rounded to out's dtype) and
-    returns, as the int64 bits of a float64, the largest one before rounding."""
+def squared_distance_rows(G, xx, yy, i0, diag, out):
+    """From Gram rows G[r, j] = x_{i0+r} . y_j (a block in cache, float64; the y_j are the points in
+    column order), writes the squared distances out[r, j] = |x_{i0+r} - y_j|^2 (>= 0; 0 in column
+    diag[i0+r], the point itself; rounded to out's dtype) and returns, as the int64 bits of a float64,
+    the largest one before rounding."""
     rows, n = G.shape
     bits = G.view(np.int64)
     top = 0
@@ -26,9 +27,9 @@ def squared_distance_rows(G, xx, i0, out):
         g = G[r]
         a = xx[i0 + r]
         for j in range(n):
-            v = -2.0 * g[j] + a + xx[j]
+            v = -2.0 * g[j] + a + yy[j]
             g[j] = v if v > 0.0 else 0.0
-        g[i0 + r] = 0.0
+        g[diag[i0 + r]] = 0.0
         # maximum on the bit patterns: they order non-negative doubles as the values do, and integer
         # maxima vectorize (float maxima do not without fastmath)
         b = bits[r]
@@ -40,11 +41,13 @@ def squared_distance_rows(G, xx, i0, out):
 
 
 @kernel
-def gap_row_sums(D, top, sums, first, gains):
-    """D becomes top - D (apricot's 'euclidean' similarity max(D2) - D2, rounded to D's dtype);
-    sums[i] = sum of row i (f({i}) of facility location), and, when first >= 0, gains[i] =
-    sum_j max(s_ij - s_first,j, 0) (the gain of i once `first` is chosen): all taken while the row is
-    in cache, in float64 over the stored entries. Row `first` is converted before the others."""
+def gap_row_sums(D, top, sums, first, width, partial, gains):
+    """D becomes top - D (apricot's 'euclidean' similarity max(D2) - D2, rounded to D's dtype) and
+    sums[i] = the sum of row i (f({i}) of facility location). When first >= 0, also the gains once
+    `first` is chosen, per block of `width` columns: partial[i, b] = sum over block b of
+    max(s_ij - s_first,j, 0), and gains[i] = the sum of row i's partials in block order (what
+    `lazy_after_first_blocked` adds up). All taken while the row is in cache, in float64 over the
+    stored entries; row `first` is converted before the others."""
     n, m = D.shape
     cur = np.empty(m if first >= 0 else 0, D.dtype)  # stored entries: exact in D's dtype
     if first >= 0:
@@ -56,10 +59,27 @@ def gap_row_sums(D, top, sums, first, gains):
         if i != first:
             sums[i] = _gap_row(row, top)
         if first >= 0:
-            g = 0.0
-            for j in range(m):
-                g += max(np.float64(row[j]) - cur[j], 0.0)
-            gains[i] = g
+            gains[i] = _block_gains(row, cur, width, partial[i])
+
+
+@kernel
+def _block_gains(row, cur, width, partial):
+    """Per block of `width` columns, the gain of `row` over the state `cur` (float64); returns their
+    sum in block order. Loops run over views from 0 (an offset index keeps numba's wraparound check in
+    every load and stops vectorisation)."""
+    m = row.shape[0]
+    total = 0.0
+    for b in range(partial.shape[0]):
+        lo = b * width
+        hi = min(m, lo + width)
+        rb = row[lo:hi]
+        cb = cur[lo:hi]
+        g = 0.0
+        for j in range(hi - lo):
+            g += max(np.float64(rb[j]) - cb[j], 0.0)
+        partial[b] = g
+        total += g
+    return total
 
 
 @kernel

@@ -97,7 +97,13 @@ def maximize(objective: Objective, k: int, *, algorithm: str = "lazy", eps: floa
         picks, gains, calls = _k.greedy(ora, cands, k, objective.m, singletons)
     elif algorithm == "lazy" and objective.round1 is not None and singletons is objective.singletons:
         first, gains1 = objective.round1
-        picks, gains, calls = _k.lazy_after_first(ora, k, objective.m, first, singletons[first], gains1)
+        if objective.blocks is not None:
+            width, partial = objective.blocks
+            picks, gains, calls, reads = _k.lazy_after_first_blocked(ora, k, objective.m, first, singletons[first],
+                                                                     partial.copy(), width)
+            extra["blocks_read"] = int(reads)
+        else:
+            picks, gains, calls = _k.lazy_after_first(ora, k, objective.m, first, singletons[first], gains1)
         calls += n - 1  # round 1's gains, taken while the matrix was built
     elif algorithm == "lazy":
         picks, gains, calls = _k.lazy(ora, cands, k, objective.m, singletons)

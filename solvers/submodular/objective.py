@@ -28,13 +28,18 @@ class Objective:
     feature `weights` and `concave` for feature-based, and the `formula` in words. Values computed
     along with the matrix may travel with it: `singletons` (f({e}) for every e) and `round1`
     (greedy's first pick, which must be the largest singleton with ties to the smaller id, and the
-    gain of every element once it is chosen)."""
+    gain of every element once it is chosen), and with them, for a dense facility location, `blocks`
+    = (width, partial): columns cut into blocks of `width`, partial[e, b] = e's gain on block b after
+    the first pick (see `_kernels.lazy_after_first_blocked`). `columns`: the item each column stands for (None: column j is
+    item j); f is a sum over the columns, so their order only changes rounding."""
 
     def __init__(self, kind, code, *, dense=None, csr=None, weights=None, concave="sqrt", formula="",
-                 singletons=None, round1=None):
+                 singletons=None, round1=None, blocks=None, columns=None):
         self.kind = kind
+        self.columns = columns
         self.singletons = singletons
         self.round1 = round1
+        self.blocks = blocks if round1 is not None and dense is not None else None
         self.code = code
         self.concave = concave
         self.formula = formula
@@ -134,11 +139,12 @@ def _dense(M, name, check=True, dtype=np.float64) -> np.ndarray:
 
 
 def facility_location(S, formula: str = "s_ij given", *, check: bool = True, singletons=None,
-                      round1=None, dtype="float64") -> Objective:
+                      round1=None, blocks=None, columns=None, dtype="float64") -> Objective:
     """f(S) = sum over items u of max_{j in S} s_ju. `S`: n x m non-negative similarities (dense array
     or scipy sparse; row j = candidate j, columns = the items it represents). `check=False` skips the
     finite/non-negative scan, for matrices built by `similarity` (non-negative by construction), which
-    also passes the `singletons` and `round1` it computed on the way (see `Objective`).
+    also passes the `singletons`, `round1`, `blocks` and `columns` it computed on the way (see
+    `Objective`).
 
     `dtype`: storage of a dense S, float64 or float32 (half the memory and memory traffic; entries
     rounded to float32, gains and f still summed in float64). A sparse S is always float64."""
@@ -151,7 +157,7 @@ def facility_location(S, formula: str = "s_ij given", *, check: bool = True, sin
         return Objective("facility-location", _k.FL_SPARSE, csr=parts, formula=formula, singletons=singletons,
                          round1=round1)
     return Objective("facility-location", _k.FL_DENSE, dense=_dense(S, "similarity", check, dt), formula=formula,
-                     singletons=singletons, round1=round1)
+                     singletons=singletons, round1=round1, blocks=blocks, columns=columns)
 
 
 def feature_based(X, concave: str = "sqrt") -> Objective:
