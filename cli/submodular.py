@@ -72,7 +72,8 @@ sparse; entries >= 0). feature-based, f(S) = sum_u phi(sum_{j in S} x_ju) with p
 {"id": 3, "items": [1, 5, 8]}, weights from --item-weights (CSV item,weight; default 1).
 
 Algorithms: lazy (default; Minoux's lazy greedy, the same set as greedy with far fewer oracle
-calls, the whole loop compiled), greedy (Nemhauser-Wolsey-Fisher; 1 - 1/e), stochastic (best of a
+calls, the whole loop compiled; from points with the euclidean similarity it re-reads only the
+blocks of a row where the solution changed since), greedy (Nemhauser-Wolsey-Fisher; 1 - 1/e), stochastic (best of a
 random sample of n/k ln(1/eps) per round; 1 - 1/e - eps in expectation, seeded), threshold
 (Badanidiyuru-Vondrak decreasing thresholds; 1 - 1/e - eps), sieve (sieve-streaming, one pass in
 input order; 1/2 - eps).
