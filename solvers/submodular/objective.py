@@ -30,8 +30,8 @@ class Objective:
     (greedy's first pick, which must be the largest singleton with ties to the smaller id, and the
     gain of every element once it is chosen), and with them, for a dense facility location, `blocks`
     = (width, partial): columns cut into blocks of `width`, partial[e, b] = e's gain on block b after
-    the first pick (see `_kernels.lazy_after_first_blocked`). `columns`: the item each column stands for (None: column j is
-    item j); f is a sum over the columns, so their order only changes rounding."""
+    the first pick (see `_kernels.lazy_after_first_blocked`). `columns`: the item each column stands
+    for (None: column j is item j); f is a sum over the columns, so their order only changes rounding."""
 
     def __init__(self, kind, code, *, dense=None, csr=None, weights=None, concave="sqrt", formula="",
                  singletons=None, round1=None, blocks=None, columns=None):
