@@ -78,7 +78,6 @@ def _installed_version(name: str) -> str | None:
         return None
 
 
-@cache_app.command("info")
 def cache_info():
     """Where compiled kernels are cached, how many files and bytes."""
     from optsuite.solvers import _cache
@@ -92,7 +91,6 @@ def cache_info():
     typer.echo(f"jit cache: {path}\nfiles: {len(files)}\nbytes: {size}")
 
 
-@cache_app.command("warm")
 def cache_warm(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
 ):
@@ -111,7 +109,6 @@ def cache_warm(
     _run.info(f"done in {time.perf_counter() - t0:.1f} s", quiet)
 
 
-@cache_app.command("clear")
 def cache_clear():
     """Delete the cached kernels (only Numba's .nbi/.nbc files in optsuite's cache directory)."""
     from optsuite.solvers import _cache
@@ -128,6 +125,8 @@ def cache_clear():
 
 
 def register(app) -> None:
-    app.command("list", epilog="Example:\n\n  optsuite list --json")(list_kinds)
-    app.command("info", epilog="Example:\n\n  optsuite info --json")(show_info)
+    for name, func in (("list", list_kinds), ("info", show_info)):
+        app.command(name, help=_run.help_text(func.__doc__), epilog=f"Example:\n\n  optsuite {name} --json")(func)
+    for name, func in (("info", cache_info), ("warm", cache_warm), ("clear", cache_clear)):
+        cache_app.command(name, help=_run.help_text(func.__doc__))(func)
     app.add_typer(cache_app, name="cache")

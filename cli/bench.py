@@ -109,4 +109,4 @@ def _line(entry) -> str:
 
 
 def register(app) -> None:
-    app.command("bench", epilog=EPILOG)(bench)
+    app.command("bench", help=_run.help_text(bench.__doc__), epilog=EPILOG)(bench)

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from optsuite.cli._run import run_app, set_debug
+from optsuite.cli._run import help_text, run_app, set_debug
 from optsuite.cli._version import __version__
 
 #: modules of this folder that are not problem kinds
@@ -52,7 +52,7 @@ EPILOG = """Examples:
   optsuite list
 """
 
-app = typer.Typer(name="optsuite", help=HELP, epilog=EPILOG, no_args_is_help=True,
+app = typer.Typer(name="optsuite", help=help_text(HELP), epilog=EPILOG, no_args_is_help=True,
                   pretty_exceptions_enable=False, context_settings={"help_option_names": ["-h", "--help"]})
 solve_app = typer.Typer(help="Solve a problem file and print the result as JSON.", no_args_is_help=True)
 generate_app = typer.Typer(help="Write a synthetic problem instance with known ground truth.", no_args_is_help=True)
