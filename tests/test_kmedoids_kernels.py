@@ -351,3 +351,20 @@ def test_matrix_too_large_for_memory_is_refused():
         api.check_matrix_memory(100_000, "float64", available=8 * 2**30)
     with pytest.raises(ResourceError, match="or --dtype float32 to halve it"):
         api.check_matrix_memory(30_000, "float64", available=5 * 2**30)
+
+
+
+@pytest.mark.parametrize("method", ["fasterpam", "fastpam1", "pam", "clarans"])
+def test_distances_beyond_float64_resolution_never_make_the_loss_worse(method):
+    """One point 1e17 away: a swap's estimated change (a sum of differences of distances) is rounding
+    noise of the size of the small distances, so it can look negative for a swap that raises the loss.
+    Every search keeps a swap only if the recomputed loss drops: it never ends worse than it started,
+    and CLARANS, whose neighbour count restarts at every kept swap, ends (it looped forever)."""
+    X = np.array([[1.0, 0.0], [2.0, 0.0], [-1.0, 1.0], [1e17, -1e17], [0.0, 0.0]])
+    D = api.dissimilarity_matrix(X, "euclidean")
+    for start in ([0, 3], [1, 3], [2, 4], [0, 1]):
+        r = api.kmedoids(D, 2, method=method, medoids=np.array(start), seed=1)
+        assert r.objective <= r.initial_objective
+        assert r.objective == naive.total_deviation(D, r.medoids)
+    # from the optimum ({0 or 4, the far point}), nothing moves
+    assert api.kmedoids(D, 2, method=method, medoids=np.array([0, 3])).medoids.tolist() == [0, 3]

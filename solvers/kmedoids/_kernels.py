@@ -208,9 +208,9 @@ def fasterpam_rounds(D, med, near_i, near_d, sec_i, sec_d, R, P, buf, order, sta
             change, b = best_slot(D, j, near_i, near_d, sec_d, R, P, buf, w)
             if change >= 0.0:
                 continue
-            state[1] += 1
-            last = j
-            loss[0] = do_swap(D, med, near_i, near_d, sec_i, sec_d, b, j, w)
+            if _swap_if_better(D, med, near_i, near_d, sec_i, sec_d, b, j, loss, w):
+                state[1] += 1
+                last = j
             removal_loss(near_i, near_d, sec_d, R, w)
         state[3] = last
         if state[1] == swaps_before or loss[0] >= loss_before:
@@ -219,19 +219,31 @@ def fasterpam_rounds(D, med, near_i, near_d, sec_i, sec_d, R, P, buf, order, sta
 
 
 @kernel
+def _swap_if_better(D, med, near_i, near_d, sec_i, sec_d, b, j, loss, w):
+    """Make j the medoid of slot b if that lowers the loss (recomputed from scratch) below loss[0];
+    otherwise swap back and return False. A swap's estimated change is a sum of differences of
+    distances: when the distances span more orders of magnitude than float64 resolves (a point 1e16
+    times farther than the others), rounding can make it negative for a swap that raises the loss, and
+    a search that trusted it would end worse than it started, or (CLARANS) never end."""
+    old = med[b]
+    new_loss = do_swap(D, med, near_i, near_d, sec_i, sec_d, b, j, w)
+    if new_loss < loss[0]:
+        loss[0] = new_loss
+        return True
+    loss[0] = do_swap(D, med, near_i, near_d, sec_i, sec_d, b, old, w)
+    return False
+
+
+@kernel
 def _take_best_swap(D, med, near_i, near_d, sec_i, sec_d, best, best_b, best_j, state, loss, w):
     """Perform the best swap of a PAM-style round if it improves; returns True when the search is over
-    (no improving swap, or the swap's estimated gain was rounding noise and the loss did not drop)."""
-    if best >= 0.0:
+    (no improving swap, or the swap's estimated gain was rounding noise and the loss did not drop: then
+    the swap is undone)."""
+    if best >= 0.0 or not _swap_if_better(D, med, near_i, near_d, sec_i, sec_d, best_b, best_j, loss, w):
         state[2] = 1
         return True
     state[1] += 1
-    new_loss = do_swap(D, med, near_i, near_d, sec_i, sec_d, best_b, best_j, w)
-    done = new_loss >= loss[0]
-    if done:
-        state[2] = 1
-    loss[0] = new_loss
-    return done
+    return False
 
 
 @kernel
@@ -307,14 +319,16 @@ def clarans_local(D, med, near_i, near_d, sec_i, sec_d, R, P, buf, max_neighbors
             b = rng.integers(0, k)
             change = pair_delta(D, b, j, near_i, near_d, sec_d, w)
         # relative tolerance: a rounding-level "gain" must not restart the neighbour count forever
-        if change < -1e-12 * abs(loss[0]):
+        if change >= -1e-12 * abs(loss[0]):
+            fails += 1
+            continue
+        if _swap_if_better(D, med, near_i, near_d, sec_i, sec_d, b, j, loss, w):
             state[1] += 1
-            loss[0] = do_swap(D, med, near_i, near_d, sec_i, sec_d, b, j, w)
-            if fast:
-                removal_loss(near_i, near_d, sec_d, R, w)
             fails = 0
         else:
             fails += 1
+        if fast:
+            removal_loss(near_i, near_d, sec_d, R, w)
     state[0] += 1
     state[2] = 1
 
