@@ -220,13 +220,30 @@ def out_of_range(value: float, what: str, missing: str = "remove or impute missi
     return f"value is {'NaN' if math.isnan(value) else 'infinite'}; {what} must be finite ({missing})"
 
 
+#: data whose largest magnitude is below this are refused: squares and products of such values underflow
+#: (a distance of 1e-200 squared is 0), so results would be silently wrong
+MIN_SCALE = 1e-150
+
+
+def check_scale(values: np.ndarray, path, what: str = "values") -> None:
+    """Raise an InputError when values are not all zero but every one is below MIN_SCALE in magnitude."""
+    if values.size == 0:
+        return
+    largest = float(np.max(np.abs(values)))
+    if 0.0 < largest < MIN_SCALE:
+        raise InputError(path, f"the largest of the {what} is {largest:g}: when every nonzero value is below "
+                         f"{MIN_SCALE:g} in magnitude, their squares and products underflow to 0 (rescale the data)")
+
+
 def check_finite(table: Table, what: str = "values") -> None:
-    """Raise an InputError at the first entry of a table outside `within_range`."""
+    """Raise an InputError at the first entry of a table outside `within_range`, or when the whole table
+    is below MIN_SCALE (`check_scale`)."""
     values = table.values
     if values.dtype.kind != "f":
         return
     ok = within_range(values)
     if ok.all():
+        check_scale(values, table.path, what)
         return
     row, col = map(int, np.argwhere(~ok)[0])
     label = f"column {col + 1}" + (f" ('{table.names[col]}')" if table.names else "")

@@ -129,6 +129,7 @@ def read_rhs(path) -> np.ndarray:
         if not np.isfinite(b).all():
             i = int(np.flatnonzero(~np.isfinite(b))[0])
             raise InputError(path, f"entry is {b[i]}; the right-hand side must be finite", field=f"row {i}")
+        io.check_scale(b, path, "right-hand side values")
         return b.astype(np.float64)
     if p.suffix.lower() not in RHS_SUFFIXES:
         raise InputError(path, f"unknown right-hand side file type '{p.suffix or '(none)'}'; expected "

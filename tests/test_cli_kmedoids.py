@@ -149,6 +149,7 @@ MALFORMED = [
     ("ragged.csv", "1,2\n3,4,5\n", [], "ragged.csv, line 2: 3 fields, expected 2 as on line 1"),
     ("nan.csv", "1,2\nnan,4\n", [], "nan.csv, line 2, column 1: value is NaN"),
     ("huge.csv", "1,2\n3,-1e200\n", [], "huge.csv, line 2, column 2: value -1e+200 is too large"),
+    ("tiny.csv", "1e-200,0\n2e-200,0\n", [], "tiny.csv: the largest of the point coordinates is 2e-200"),
     ("empty.csv", "", [], "empty.csv: no data: the file is empty"),
     ("asym.csv", "0,1\n2,0\n", ["--metric", "precomputed"], "asym.csv, line 1, column 2: the matrix is not symmetric"),
     ("neg.csv", "0,-1\n-1,0\n", ["--metric", "precomputed"], "neg.csv, line 1, column 2: entry is -1.0; dissimilarities must be non-negative"),
