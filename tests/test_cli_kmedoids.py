@@ -258,3 +258,17 @@ def test_too_many_points_for_a_matrix_is_refused(optsuite, tmp_path):
     assert r.returncode == 2 and "use --method clara" in r.stderr and "GiB" in r.stderr, r
     r = optsuite("solve", "kmedoids", tmp_path / "X.npy", "--k", "2", "--method", "clara", "--clara-samples", "2", "-q")
     assert r.returncode == 0 and r.json()["n"] == 400_000
+
+
+def test_a_total_deviation_that_overflows_is_an_error(optsuite, tmp_path):
+    """float32 dissimilarities stop at 3.4e38: 1e100-scaled points made TD = inf, reported as converged
+    with a null objective. Now exit 2, naming --dtype (and --weights when weights overflow float64)."""
+    (tmp_path / "big.csv").write_text("\n".join(str(v * 1e100) for v in (0, 1, 2, 10, 11, 12)) + "\n")
+    r = optsuite("solve", "kmedoids", tmp_path / "big.csv", "--k", "2", "--dtype", "float32")
+    assert r.returncode == 2 and "--dtype: the total deviation overflows" in r.stderr, r
+    ok = optsuite("solve", "kmedoids", tmp_path / "big.csv", "--k", "2", "-q")
+    assert ok.returncode == 0 and ok.json()["medoids"] == [4, 1]
+    (tmp_path / "w.csv").write_text("1e150\n" * 6)
+    r = optsuite("solve", "kmedoids", tmp_path / "big.csv", "--k", "2", "--metric", "sqeuclidean",
+                 "--weights", tmp_path / "w.csv")
+    assert r.returncode == 2 and "--weights: the total deviation overflows float64" in r.stderr, r

@@ -428,12 +428,27 @@ def clarans_max_neighbors(neighbors, size, fast) -> int:
 
 
 def _finish(res, s, status):
+    _check_overflow(float(s.loss[0]), s.D.dtype, s.w)
     res["objective"] = float(s.loss[0])
     res.set_status(status, "no improving swap is left" if status == "converged" else None)
     res["medoids"] = s.med.copy()
     res["labels"] = s.near_i.astype(np.int64)
     res["iterations"] = int(s.state[0])
     res["counters"] = {"swaps": int(s.state[1]), "candidates": int(s.state[4])}
+
+
+def _check_overflow(loss, dtype, w):
+    """The total deviation is a sum of (weighted) dissimilarities: infinite when one of them overflows
+    (float32 stops at 3.4e38) or their sum does. That is an input the search cannot rank medoids on, so
+    it is an error, not a 'converged' result with a null objective."""
+    if math.isfinite(loss):
+        return
+    if np.dtype(dtype) == np.float32:
+        raise ParameterError("dtype", "the total deviation overflows: float32 dissimilarities stop at 3.4e38; use "
+                             "float64 or rescale the data")
+    raise ParameterError("weights" if w.shape[0] else "metric",
+                         "the total deviation overflows float64 (dissimilarities" + (" times weights" if w.shape[0]
+                                                                                    else "") + "); rescale the data")
 
 
 # -------------------------------------------------------------------------------------------- CLARA
