@@ -409,6 +409,7 @@ def _check_finite_values(t: _Triplets) -> None:
         e = int(bad[0])
         raise InputError(t.path, io.out_of_range(t.values[e], "observed values", "leave a missing entry out of the "
                                                  "file: only listed entries count as observed"), **_at(t, e, "value"))
+    io.check_scale(t.values, t.path, "observed values")
 
 
 def _shape(t: _Triplets, rows, cols, shape, base):

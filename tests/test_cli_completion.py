@@ -193,3 +193,11 @@ def test_check_errors(cli, tmp_path):
 def test_generate_errors(cli, tmp_path):
     code, _, err = cli("generate", "completion", "--m", "10", "--n", "10", "--rank", "2", "--c", "40", "--out", tmp_path / "g")
     assert code == 2 and "--c: asks for" in err
+
+
+def test_observed_values_below_the_underflow_scale_are_refused(optsuite, tmp_path):
+    """Completion of 1e-200-scaled entries fitted all-zero factors and reported an exact fit."""
+    path = tmp_path / "tiny.csv"
+    path.write_text("0,0,1e-200\n0,1,2e-200\n1,0,3e-200\n1,1,6e-200\n")
+    r = optsuite("solve", "completion", path, "--rank", "1")
+    assert r.returncode == 2 and "the largest of the observed values is 6e-200" in r.stderr, r

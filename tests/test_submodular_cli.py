@@ -219,7 +219,8 @@ BAD_PARAMS = [
     (["--k", "1", "--gamma", "2"], "--gamma: is the width of --metric rbf only"),
     (["--k", "1", "--objective", "feature-based", "--metric", "cosine"], "--metric: applies to facility-location only"),
     (["--k", "1", "--item-weights", "{t}/ops.txt"], "--item-weights is only for --objective coverage"),
-    (["--k", "1", "--eps", "1"], "--eps: must be strictly between 0 and 1; got 1"),
+    (["--k", "1", "--eps", "1"], "--eps: must be a number in [1e-06, 1); got 1"),
+    (["--k", "1", "--eps", "1e-300", "--algorithm", "sieve"], "--eps: must be a number in [1e-06, 1); got 1e-300"),
     (["--k", "1", "--dtype", "float32", "--knn", "2"],
      "--dtype: float32 stores a dense facility-location similarity; a --knn similarity is sparse"),
     (["--k", "1", "--dtype", "float32", "--objective", "feature-based"],
@@ -267,3 +268,16 @@ def test_a_dense_similarity_too_large_for_memory_is_refused(optsuite, tmp_path):
     np.save(tmp_path / "X.npy", np.random.default_rng(0).random((60_000, 2)))
     r = optsuite("solve", "submodular", tmp_path / "X.npy", "--k", "2")
     assert r.returncode == 2 and "use --knn K" in r.stderr and "GiB" in r.stderr, r
+
+
+def test_float32_similarity_out_of_float32_range_is_refused(optsuite, tmp_path):
+    """Points at 1e20 square to 1e40, past float32's 3.4e38: the float32 similarity was all inf and the
+    result null, reported as success. At 1e-30 the squares are subnormal. Both: exit 2 naming --dtype."""
+    rng = np.random.default_rng(0)
+    for scale in (1e20, 1e-30):
+        path = tmp_path / f"p{scale:g}.csv"
+        np.savetxt(path, rng.random((5, 2)) * scale, delimiter=",")
+        r = optsuite("solve", "submodular", path, "--k", "2", "--dtype", "float32")
+        assert r.returncode == 2 and "--dtype: the largest squared distance is" in r.stderr, r
+        assert optsuite("solve", "submodular", path, "--k", "2", "-q").returncode == 0
+

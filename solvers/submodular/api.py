@@ -46,11 +46,16 @@ def _check_k(k, n) -> int:
     return int(k)
 
 
+#: the smallest eps accepted: threshold and sieve keep O(log(n)/eps) thresholds or guesses, so an eps near
+#: the rounding level means ~1e17 of them (a hang, or an n-dimensional allocation that fails)
+MIN_EPS = 1e-6
+
+
 def _check_eps(eps, algorithm) -> float:
     if eps is None:
         return DEFAULT_EPS.get(algorithm, 0.1)
-    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating)) or not 0 < eps < 1:
-        raise ParameterError("eps", f"must be a number strictly between 0 and 1; got {eps!r}")
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating)) or not MIN_EPS <= eps < 1:
+        raise ParameterError("eps", f"must be a number in [{MIN_EPS:g}, 1); got {eps!r}")
     return float(eps)
 
 

@@ -141,6 +141,9 @@ def dense_facility_location(X, metric: str = "euclidean", gamma: float | None = 
                              blocks=blocks, columns=columns, dtype=S.dtype)
 
 
+#: squared-distance maxima a float32 euclidean similarity can hold: above, entries overflow to inf;
+#: below, they are subnormal or 0 (float32's smallest normal is 1.2e-38; 1e-30 keeps 8 digits of room)
+FLOAT32_RANGE = (1e-30, 3e38)
 #: columns per block of a blocked dense facility location (64 float64 = eight cache lines)
 BLOCK_WIDTH = 64
 #: pivots of the clustered column order
@@ -189,6 +192,10 @@ def _dense_similarity(X, metric, gamma, extras, dtype="float64"):
         d2_sums = np.empty(n)
         order = column_order(X) if extras and metric == "euclidean" else None
         top = _squared_distances(X, S, d2_sums, order)
+        lo, hi = FLOAT32_RANGE
+        if dt == np.float32 and metric == "euclidean" and top != 0.0 and not lo <= top <= hi:
+            raise ParameterError("dtype", f"the largest squared distance is {top:g}, outside what float32 stores "
+                                 f"({lo:g} to {hi:g}): use float64 or rescale the data")
         if metric == "euclidean":
             sums = np.empty(n)
             # greedy's first pick is the largest row sum of top - D2, i.e. (up to rounding, checked
