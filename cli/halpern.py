@@ -70,8 +70,8 @@ vr-inexact: the paper's Algorithm 2, for monotone Lipschitz F (games, saddles): 
 resolvent of eta (F + N_C), each resolvent by loopless variance-reduced forward-reflected-backward.
 halpern: deterministic Halpern (forward-backward map if F is cocoercive, else an inexact resolvent).
 eg: extragradient. eag: extra-anchored gradient. vr-eg: variance-reduced EG (Alacaoglu-Malitsky).
-auto (default): vr-halpern if F is cocoercive, else vr-inexact (deterministic halpern when there is
-a single component: nothing to sample).
+auto (default): vr-halpern if F is cocoercive, else vr-inexact (deterministic halpern with fewer than 8
+components: with so few, vr-inexact's inner steps are too long and it stalls).
 
 Restart: the paper has none; --restart adaptive (the default for the anchored variants halpern, eag,
 vr-halpern, vr-inexact) re-anchors once the residual has halved, tested only where F is computed

@@ -18,6 +18,7 @@ with SET one of "free", "simplex", {"type": "box", "lo": -1, "hi": 1}, {"type": 
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 
@@ -44,6 +45,7 @@ def load(path):
                          f"problems.halpern.write); got '{io.suffix_of(path) or 'no extension'}'")
     arrays = io.read_npz(path)
     meta = _meta(path, arrays.pop("meta", None))
+    _check_scale(path, arrays)
     family = meta["family"]
     required, optional = ARRAYS[family]
     for key in required:
@@ -80,6 +82,28 @@ def load(path):
         raise InputError(path, e.detail, field=f"meta.{e.name}" if in_meta else e.name) from None
     problem.name = meta.get("name", "")
     return problem
+
+
+#: entries of a problem's arrays must lie within this magnitude (or be 0): the Lipschitz and
+#: cocoercivity constants come from squared norms of products of the entries (fourth powers), which
+#: overflow above ~1e77 and underflow below ~1e-77; found by an edge-case sweep (1e80 entries gave
+#: L = 1 and a false 'diverged', 1e200 an internal LinAlgError)
+SCALE = 1e75
+
+
+def _check_scale(path, arrays) -> None:
+    for key, arr in arrays.items():
+        arr = np.asarray(arr)
+        if arr.dtype.kind not in "fiu" or arr.size == 0:
+            continue
+        with np.errstate(invalid="ignore"):
+            largest = float(np.nanmax(np.abs(arr)))
+        if not math.isfinite(largest):
+            continue  # NaN/inf: refused with its position by the family's own checks
+        if largest > SCALE or 0.0 < largest < 1.0 / SCALE:
+            raise InputError(path, f"the largest |entry| of '{key}' is {largest:g}; entries must be 0 or between "
+                             f"{1 / SCALE:g} and {SCALE:g} in magnitude (the step sizes use fourth powers of "
+                             "them, which overflow or underflow beyond): rescale the problem", field=key)
 
 
 def _meta(path, raw) -> dict:

@@ -106,8 +106,8 @@ def test_generate_truth_passes_check(capsys, tmp_path):
     (["--step", "0"], "--step: must be a positive number"),
     (["--variant", "halpern", "--step", "1.2"], "--step: deterministic halpern on a monotone problem"),
     (["--variant", "vr-halpern", "--force", "--batch", "7"], "--batch: must be an integer between 1"),
-    (["--inner-step", "0"], "--inner-step: must be a positive number"),
-    (["--inner-iters", "0"], "--inner-iters: must be a positive number"),
+    (["--variant", "vr-inexact", "--inner-step", "0"], "--inner-step: must be a positive number"),
+    (["--variant", "vr-inexact", "--inner-iters", "0"], "--inner-iters: must be a positive number"),
     (["--out", "sol.txt"], "unknown output type '.txt'"),
     (["--tol", "-1"], "Invalid value for '--tol'"),
     (["--max-oracle", "0.5"], "Invalid value for '--max-oracle'"),
@@ -215,3 +215,24 @@ def test_help_teaches_and_ends_with_examples(capsys):
     code, out, _ = run(capsys, "solve", "halpern", "--help")
     for word in ("vr-halpern", "vr-inexact", "--restart", "--max-oracle", "tangent space", "epoch"):
         assert word in out, word
+
+
+def test_auto_takes_deterministic_halpern_below_eight_components_and_refuses_extreme_scales(capsys, tmp_path):
+    """vr-inexact stalls with few components (a 3 x 3 game in 2 components ended at residual 9e-2): auto
+    runs deterministic halpern there. Entries beyond 1e75 (fourth powers overflow in the constants) and
+    ball radii beyond [1e-75, 1e75] are input errors, not internal errors or a false 'diverged'."""
+    from optsuite.problems.halpern import write
+
+    game = tmp_path / "g2.npz"
+    code, _, _ = run(capsys, "generate", "halpern", "--family", "matrix-game", "--dim", "3", "--components", "2",
+                     "--seed", "0", "--out", game)
+    assert code == 0
+    code, out, _ = run(capsys, "solve", "halpern", game, "-q")
+    assert json.loads(out)["method"] == "halpern-ppa" and json.loads(out)["residual"] < 1e-4
+    write(tmp_path / "big.npz", "least-squares", {"A": np.eye(2) * 1e80, "b": np.ones(2) * 1e80})
+    code, out, err = run(capsys, "solve", "halpern", tmp_path / "big.npz")
+    assert code == 2 and "the largest |entry| of 'A' is 1e+80" in err
+    A, b = np.array([[1.0, 2], [3, 4], [5, 7]]), np.array([1.0, 2, 3])
+    write(tmp_path / "ball.npz", "least-squares", {"A": A, "b": b}, x_set={"type": "ball", "radius": 1e-200})
+    code, out, err = run(capsys, "solve", "halpern", tmp_path / "ball.npz")
+    assert code == 2 and "radius must be a number between 1e-75 and 1e75" in err

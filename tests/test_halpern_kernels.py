@@ -201,11 +201,14 @@ def _affine_symmetric(seed=1, n=3, d=4):
 
 def test_auto_picks_by_family():
     """Cocoercive with a constant near L_F (least squares, symmetric affine): vr-halpern; games and
-    coupled saddles: vr-inexact; `halpern` follows suit."""
+    coupled saddles: vr-inexact from AUTO_VR_MIN_N components on, deterministic halpern below (these
+    fixtures have 3 and 4); `halpern` follows suit."""
     picks = {name: H.resolve_variant(build()[0], "auto")[0] for name, build in
              [("lsq", _lsq), ("sym", _affine_symmetric), ("game", lambda: _game("rows")),
               ("quad", lambda: _quadratic(mu=1e-3))]}
-    assert picks == {"lsq": "vr-halpern", "sym": "vr-halpern", "game": "vr-inexact", "quad": "vr-inexact"}
+    assert picks == {"lsq": "vr-halpern", "sym": "vr-halpern", "game": "halpern-ppa", "quad": "halpern-ppa"}
+    many = H.matrix_game(np.random.default_rng(0).normal(size=(H.api.AUTO_VR_MIN_N, 3, 3)))
+    assert H.resolve_variant(many, "auto")[0] == "vr-inexact"
     assert H.resolve_variant(_lsq()[0], "halpern")[0] == "halpern-fb"
     assert H.resolve_variant(_quadratic(mu=1e-3)[0], "halpern")[0] == "halpern-ppa"
     # a game of one component: vr-inexact cannot sample, so auto runs deterministic halpern

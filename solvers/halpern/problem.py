@@ -125,8 +125,9 @@ def as_block(spec, size: int, name: str) -> Block:
     block = Block(name, kind, size)
     if kind in ("simplex", "ball"):
         r = spec.get("radius", 1.0)
-        if isinstance(r, bool) or not isinstance(r, (int, float)) or not np.isfinite(r) or r <= 0:
-            raise ParameterError(f"{name}_set", f"radius must be a positive number, got {r!r}")
+        if isinstance(r, bool) or not isinstance(r, (int, float)) or not 1e-75 <= r <= 1e75:
+            raise ParameterError(f"{name}_set", f"radius must be a number between 1e-75 and 1e75 (the "
+                                 f"certificate squares it), got {r!r}")
         block.radius = float(r)
     if kind == "box":
         bounds = []
