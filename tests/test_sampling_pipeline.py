@@ -260,3 +260,22 @@ def test_newton_converges_to_the_minimiser_on_small_heavy_tailed_problems(p):
         ref = minimize(lambda x: np.sum(np.abs(A @ x - b) ** p), res.x, method="Nelder-Mead",
                        options={"xatol": 1e-12, "fatol": 1e-14, "maxiter": 20000})
         assert res.objective <= ref.fun * (1 + 1e-8) + 1e-12, seed
+
+
+def test_lp_regression_edge_cases_from_the_sweep():
+    """An empty sample (p = 1 crashed in linprog), an exact fit for p > 2 (Newton's decrement shrinks
+    only linearly there: 'max_iter' at loss 0), data at 1e25 for p = 1 (HiGHS 'model error'), and
+    p-th powers that overflow (an internal error): converged, converged, the scaled answer, exit-2
+    error."""
+    r = lp_regression(np.empty((0, 2)), np.empty(0), 1.0)
+    assert r.status == "converged" and r["x"].tolist() == [0.0, 0.0]
+    A = np.array([[1.0, 1.0], [2.0, 2.0]])
+    r = lp_regression(A, np.array([1.0, 2.0]), 3.0)
+    assert r.status == "converged" and r["objective"] <= 1e-30
+    rng = np.random.default_rng(0)
+    A, b = rng.normal(size=(12, 2)), rng.normal(size=12)
+    small = lp_regression(A, b, 1.0)
+    big = lp_regression(A * 1e25, b * 1e25, 1.0)
+    assert big.status == "converged" and np.allclose(big["x"], small["x"], rtol=1e-8)
+    with pytest.raises(ParameterError, match="raised to p = 10 overflow"):
+        lp_regression(A * 1e40, b * 1e40, 10.0)

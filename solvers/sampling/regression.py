@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.linalg
 
@@ -49,7 +51,11 @@ def solve_lp_regression(A, b, p: float, weights=None, *, tol: float = 1e-10, max
     b = np.require(b, np.float64, ["C"]).reshape(-1)
     w = None if weights is None else np.require(weights, np.float64, ["C"]).reshape(-1)
     res = Result(problem="lp_regression", p=float(p), n=A.shape[0], d=A.shape[1])
-    if p == 1.0:
+    _check_power_range(A, b, p)
+    if A.shape[0] == 0:  # an empty sample: every x fits it; the smallest is 0
+        res["x"], res["iterations"], res["solver"] = np.zeros(A.shape[1]), 0, "empty"
+        res.set_status("converged", "no rows: every x has loss 0")
+    elif p == 1.0:
         _l1_dual_lp(res, A, b, w)
     elif p == 2.0:
         res["x"] = _least_squares(A, b, w)
@@ -62,6 +68,17 @@ def solve_lp_regression(A, b, p: float, weights=None, *, tol: float = 1e-10, max
     res["norm"] = res["objective"] ** (1.0 / p)
     res["rank"] = _rank(A, w)
     return res
+
+
+def _check_power_range(A, b, p) -> None:
+    """Refuse data whose p-th powers overflow float64 (|r|^p of residuals as large as the data): the
+    loss, its gradient and Hessian would be inf."""
+    from ..errors import ParameterError
+
+    largest = max(float(np.abs(A).max(initial=0.0)), float(np.abs(b).max(initial=0.0)))
+    if largest > 0.0 and p * math.log10(largest) > 300.0:
+        raise ParameterError("p", f"values up to {largest:g} raised to p = {p:g} overflow float64 (above 1e300); "
+                             "rescale the data or lower p")
 
 
 def _rank(A, w) -> int:
@@ -99,14 +116,18 @@ def _l1_dual_lp(res, A, b, w) -> None:
     n, d = A.shape
     bound = np.ones(n) if w is None else w
     method = "highs-ipm" if n > IPM_ROWS else "highs-ds"
-    out = linprog(b, A_eq=A.T, b_eq=np.zeros(d), bounds=np.column_stack([-bound, bound]), method=method)
+    # HiGHS refuses coefficients far from 1 (a "model error" at 1e25): solve with A and b scaled to a
+    # largest entry of 1; the equality rows A^T y = 0 do not change, and x scales by sb / sA
+    sA = float(np.abs(A).max(initial=0.0)) or 1.0
+    sb = float(np.abs(b).max(initial=0.0)) or 1.0
+    out = linprog(b / sb, A_eq=A.T / sA, b_eq=np.zeros(d), bounds=np.column_stack([-bound, bound]), method=method)
     res["solver"] = f"dual LP ({method})"
     res["iterations"] = int(getattr(out, "nit", 0) or 0)
     if out.status == 0:
-        res["x"] = np.asarray(out.eqlin.marginals, dtype=np.float64)
+        res["x"] = np.asarray(out.eqlin.marginals, dtype=np.float64) * (sb / sA)
         res.set_status("converged")
     elif out.status == 1:
-        res["x"] = np.zeros(d) if out.eqlin is None else np.asarray(out.eqlin.marginals, dtype=np.float64)
+        res["x"] = np.zeros(d) if out.eqlin is None else np.asarray(out.eqlin.marginals, dtype=np.float64) * (sb / sA)
         res.set_status("max_iter", out.message)
     else:
         res["x"] = np.zeros(d)
@@ -120,8 +141,14 @@ def _newton(res, A, b, p, w, tol, max_iter) -> None:
     h = np.empty(n)
     r = A @ x - b
     loss = _k.newton_terms(r, w, p, 0.0, g, h)
+    # an exact fit: for p > 2 the curvature vanishes with the residuals, so Newton's decrement only
+    # shrinks linearly and the relative test below never fires; stop once the loss is at rounding level
+    exact = (1e-14 * float(np.abs(b).max(initial=0.0))) ** p
     it, converged, line_steps = 0, False, 0
     while it < max_iter:
+        if loss <= exact:
+            converged = True
+            break
         it += 1
         delta = 1e-10 * (np.abs(r).mean() + 1e-300)
         loss = _k.newton_terms(r, w, p, delta, g, h)
@@ -149,6 +176,7 @@ def _newton(res, A, b, p, w, tol, max_iter) -> None:
             break
         x = x + t * step
         r = r_try
+        loss = trial
     res["x"] = x
     res["iterations"] = it
     res["solver"] = "newton"
