@@ -96,7 +96,7 @@ def solve(
         "svd: top-k singular vectors of the rescaled observed matrix (JNS13's spectral start; the only "
         "one that recovers near the information limit, about 2x the degrees of freedom); random: seeded "
         "Gaussian factors."))] = Init.svd,
-    mu: Annotated[Optional[float], typer.Option(min=0.0, rich_help_panel=ALG, show_default="no clipping", help=(
+    mu: Annotated[Optional[float], typer.Option(rich_help_panel=ALG, show_default="no clipping", help=(
         "svd start: JNS13's clipping step with this incoherence bound (zero entries of the singular "
         "vectors above 2 mu sqrt(k/m), then re-orthonormalise). mu is rarely known; `generate` prints it."))
                     ] = None,

@@ -114,15 +114,15 @@ def solve(
         help="Re-anchor the anchored methods when the residual has halved (no extra oracle calls); "
         "none runs them as published.")] = None,
     step: Annotated[Optional[float], typer.Option(
-        min=0, rich_help_panel=ALG, show_default="eg, eag 0.9; halpern 1.8 (cocoercive F) or 0.5; vr-eg 1; vr-halpern 2; vr-inexact 1",
+        rich_help_panel=ALG, show_default="eg, eag 0.9; halpern 1.8 (cocoercive F) or 0.5; vr-eg 1; vr-halpern 2; vr-inexact 1",
         help="Step-size multiplier: eta = step / L for the variant's constant L (see above).")] = None,
     batch: Annotated[Optional[int], typer.Option(min=1, rich_help_panel=ALG, show_default="ceil(sqrt(n))",
                                                  help="vr-halpern: components per variance-reduced update.")] = None,
     inner_step: Annotated[Optional[float], typer.Option(
-        "--inner-step", min=0, rich_help_panel=ALG, show_default="4",
+        "--inner-step", rich_help_panel=ALG, show_default="4",
         help="vr-inexact: the inner step is this times sqrt(p(1-p)) / (1 + eta L_Q), p = 1/n.")] = None,
     inner_iters: Annotated[Optional[float], typer.Option(
-        "--inner-iters", min=0, rich_help_panel=ALG, show_default="0.05 (the authors')",
+        "--inner-iters", rich_help_panel=ALG, show_default="0.05 (the authors')",
         help="vr-inexact: inner iterations per resolvent, ceil(this * n * ln(k+2)).")] = None,
     force: Annotated[bool, typer.Option("--force", rich_help_panel=ALG,
                                         help="Run vr-halpern on a problem that is not cocoercive (no "
