@@ -210,6 +210,8 @@ def solve(
                                  baseline_every=baseline_every, progress=progress)
     solver_timings = {**build, **res.pop("timings")}
     result = _result(input, problem, f, res, objective, metric, gamma, knn, concave, stream)
+    if item_weights is not None:
+        result["function"]["item_weights"] = str(item_weights)  # so `check` recomputes f with them
     if ops is not None:
         run = res.pop("trace")
         if trace is not None:
@@ -434,6 +436,7 @@ def check(
     dtype: Annotated[Optional[Dtype], typer.Option(show_default="the solution's",
                                                    help="Storage of a dense facility-location similarity.")] = None,
     item_weights: Annotated[Optional[Path], typer.Option("--item-weights", metavar="FILE",
+                                                         show_default="the solution's",
                                                          help="coverage: the item weights used to solve.")] = None,
     header: Annotated[Optional[bool], typer.Option("--header/--no-header", show_default="detect",
                                                    help="Whether the CSV's first line names the columns.")] = None,
@@ -458,6 +461,8 @@ def check(
     knn = knn if knn is not None else fn.get("knn")
     concave = concave or Concave(fn.get("concave") or "sqrt")
     dtype = dtype or Dtype(fn.get("dtype") or "float64")
+    if item_weights is None and fn.get("item_weights") and objective is Objective.coverage:
+        item_weights = Path(fn["item_weights"])
     _check_objective_options(objective, metric, gamma, knn, dtype)
     problem = problem_io.load(input, objective=objective.value, precomputed=metric is Metric.precomputed,
                               header=header, item_weights=item_weights)

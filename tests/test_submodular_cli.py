@@ -281,3 +281,17 @@ def test_float32_similarity_out_of_float32_range_is_refused(optsuite, tmp_path):
         assert r.returncode == 2 and "--dtype: the largest squared distance is" in r.stderr, r
         assert optsuite("solve", "submodular", path, "--k", "2", "-q").returncode == 0
 
+
+
+def test_check_uses_the_item_weights_the_solution_records(optsuite, tmp_path):
+    """solve --item-weights then check (the README's chain) recomputed f with weights 1 and exited 3."""
+    sets = tmp_path / "sets.jsonl"
+    sets.write_text('{"id": 0, "items": [1, 2]}\n{"id": 1, "items": [3]}\n{"id": 2, "items": [1, 4, 5]}\n')
+    weights = tmp_path / "w.csv"
+    weights.write_text("item,weight\n1,5\n2,1\n3,10\n4,1\n5,1\n")
+    sol = tmp_path / "sol.json"
+    r = optsuite("solve", "submodular", sets, "--objective", "coverage", "--item-weights", weights, "--k", "2",
+                 "--out", sol, "-q")
+    assert r.returncode == 0 and json.loads(sol.read_text())["objective"] == 17.0
+    r = optsuite("check", "submodular", sets, sol, "-q")
+    assert r.returncode == 0 and r.json()["valid"], r
