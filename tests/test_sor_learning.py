@@ -293,3 +293,14 @@ def test_box_least_squares_is_optimal(rows, cols, seed, scale):
     assert (np.abs(theta) <= bound * (1 + 1e-12)).all()
     best = lsq_linear(R, c, bounds=(-bound, bound), method="bvls", tol=1e-14).x
     assert np.sum((R @ theta - c) ** 2) <= np.sum((R @ best - c) ** 2) * (1 + 1e-9) + 1e-20 * scale ** 2
+
+
+@pytest.mark.parametrize("grid,omega", [([1.5], 1.0736), ([1.5], 1.93), ([1.0, 1.2], 1.6), ([1.6, 1.9], 1.1)])
+def test_grid_warning_suggests_a_grid_the_parser_accepts_and_that_covers_omega(grid, omega):
+    """A one-point grid got the suggestion 1.02361:1.5:1, which --grid refuses (N = 1 needs LO = HI)."""
+    from optsuite.solvers.sor.api import _grid_warning, omega_grid
+
+    (text,) = _grid_warning(np.array(grid), [omega], "instance 0")
+    lo, hi, n = text.rsplit("--grid ", 1)[1].split(":")
+    suggested = omega_grid(float(lo), float(hi), int(n))
+    assert suggested[0] <= omega <= suggested[-1]

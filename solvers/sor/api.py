@@ -299,6 +299,7 @@ def solve_sequence(seq: SystemSequence, *, policy="fixed", omega=1.0, grid=DEFAU
 
 
 def _grid_warning(grid, omegas, label, count=False) -> list[str]:
+    """A warning when estimated omega* fall outside the grid, with a --grid that covers them."""
     omegas = np.array([w for w in omegas if w is not None and np.isfinite(w)])
     outside = (omegas > grid[-1] + 1e-12) | (omegas < grid[0] - 1e-12)
     if not outside.any():
@@ -307,8 +308,11 @@ def _grid_warning(grid, omegas, label, count=False) -> list[str]:
     worst = float(omegas[outside].max() if above else omegas[outside].min())
     where = (f"{int(outside.sum())} of {omegas.size} {label} ({'up' if above else 'down'} to {worst:.4f})" if count
              else f"{label} ({worst:.4f})")
-    hint = f"--grid {grid[0]:g}:{min(1.99, max(worst + 0.02, grid[-1])):g}:{grid.shape[0]}" if above \
-        else f"--grid {max(0.05, worst - 0.05):g}:{grid[-1]:g}:{grid.shape[0]}"
+    points = max(2, grid.shape[0])  # a suggestion the grid parser accepts (it needs LO < HI and N >= 2)
+    lo, hi = (grid[0], min(1.99, max(worst + 0.02, grid[-1]))) if above else (max(0.05, worst - 0.05), grid[-1])
+    if not lo < hi:
+        lo, hi = min(lo, worst) - 0.05, max(hi, worst) + 0.05
+    hint = f"--grid {max(0.01, lo):g}:{min(1.99, hi):g}:{points}"
     return [f"the estimated omega* of {where} lies outside the grid [{grid[0]:g}, {grid[-1]:g}], where the "
             f"learners cannot go: widen it, e.g. {hint}"]
 
