@@ -355,7 +355,7 @@ def test_notears_method_returns_a_near_dag_and_reports_it():
     ({"init": "pc"}, "--init"),
     ({"score": "logistic"}, "--score"),
     ({"require": np.triu(np.ones((5, 5)), 1) + np.tril(np.ones((5, 5)), -1)}, "--require: the required edges contain a cycle"),
-    ({"require": np.eye(5, k=1), "forbid": np.eye(5, k=1)}, "--require: the edge 0 -> 1 (0-based column numbers) is both required and forbidden"),
+    ({"require": np.eye(5, k=1), "forbid": np.eye(5, k=1)}, "--require: the edge 0 -> 1 is both required and forbidden"),
     ({"require": np.eye(5, k=1), "method": "notears"}, "--require: needs --method topo"),
     ({"forbid": np.ones((4, 4))}, "--forbid: must be a 5 x 5"),
     ({"init": "weights", "W_init": np.zeros((3, 3))}, "--init: the initial weights must be 5 x 5"),

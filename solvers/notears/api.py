@@ -299,7 +299,7 @@ def learn(X, *, method: str = "topo", score: str = "ls", lambda1: float | None =
     required = _check_matrix(require, d, "require")
     if (forbidden & required).any():
         i, j = np.argwhere(forbidden & required)[0]
-        raise ParameterError("require", f"the edge {i} -> {j} (0-based column numbers) is both required and forbidden")
+        raise ParameterError("require", f"the edge {i} -> {j} is both required and forbidden (columns numbered from 0)")
     if not is_dag(required):
         raise ParameterError("require", "the required edges contain a cycle")
     if method == "notears" and required.any():
