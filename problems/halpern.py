@@ -45,7 +45,7 @@ def load(path):
                          f"problems.halpern.write); got '{io.suffix_of(path) or 'no extension'}'")
     arrays = io.read_npz(path)
     meta = _meta(path, arrays.pop("meta", None))
-    _check_scale(path, arrays)
+    _check_scale(path, arrays, halpern.problem.SCALE)
     family = meta["family"]
     required, optional = ARRAYS[family]
     for key in required:
@@ -84,14 +84,8 @@ def load(path):
     return problem
 
 
-#: entries of a problem's arrays must lie within this magnitude (or be 0): the Lipschitz and
-#: cocoercivity constants come from squared norms of products of the entries (fourth powers), which
-#: overflow above ~1e77 and underflow below ~1e-77; found by an edge-case sweep (1e80 entries gave
-#: L = 1 and a false 'diverged', 1e200 an internal LinAlgError)
-SCALE = 1e75
-
-
-def _check_scale(path, arrays) -> None:
+def _check_scale(path, arrays, scale) -> None:
+    """Every array's entries are 0 or within [1/scale, scale] in magnitude (see solvers.halpern.problem.SCALE)."""
     for key, arr in arrays.items():
         arr = np.asarray(arr)
         if arr.dtype.kind not in "fiu" or arr.size == 0:
@@ -100,9 +94,9 @@ def _check_scale(path, arrays) -> None:
             largest = float(np.nanmax(np.abs(arr)))
         if not math.isfinite(largest):
             continue  # NaN/inf: refused with its position by the family's own checks
-        if largest > SCALE or 0.0 < largest < 1.0 / SCALE:
+        if largest > scale or 0.0 < largest < 1.0 / scale:
             raise InputError(path, f"the largest |entry| of '{key}' is {largest:g}; entries must be 0 or between "
-                             f"{1 / SCALE:g} and {SCALE:g} in magnitude (the step sizes use fourth powers of "
+                             f"{1 / scale:g} and {scale:g} in magnitude (the step sizes use fourth powers of "
                              "them, which overflow or underflow beyond): rescale the problem", field=key)
 
 

@@ -235,4 +235,4 @@ def test_auto_takes_deterministic_halpern_below_eight_components_and_refuses_ext
     A, b = np.array([[1.0, 2], [3, 4], [5, 7]]), np.array([1.0, 2, 3])
     write(tmp_path / "ball.npz", "least-squares", {"A": A, "b": b}, x_set={"type": "ball", "radius": 1e-200})
     code, out, err = run(capsys, "solve", "halpern", tmp_path / "ball.npz")
-    assert code == 2 and "radius must be a number between 1e-75 and 1e75" in err
+    assert code == 2 and "radius must be a number between 1e-75 and 1e+75" in err

@@ -16,6 +16,12 @@ import numpy as np
 from ..errors import ParameterError
 from . import _kernels as _k
 
+#: magnitudes a problem's entries and radii must stay within (or be 0): the Lipschitz and cocoercivity
+#: constants come from squared norms of products of entries (fourth powers), which overflow above ~1e77
+#: and underflow below ~1e-77 (an edge-case sweep: 1e80 entries gave L = 1 and a false 'diverged', 1e200
+#: an internal LinAlgError, a radius of 1e-200 a ZeroDivisionError)
+SCALE = 1e75
+
 SPLITS = ("components", "rows", "columns")
 SET_TYPES = {"free": _k.FREE, "box": _k.BOX, "simplex": _k.SIMPLEX, "ball": _k.BALL}
 
@@ -125,9 +131,9 @@ def as_block(spec, size: int, name: str) -> Block:
     block = Block(name, kind, size)
     if kind in ("simplex", "ball"):
         r = spec.get("radius", 1.0)
-        if isinstance(r, bool) or not isinstance(r, (int, float)) or not 1e-75 <= r <= 1e75:
-            raise ParameterError(f"{name}_set", f"radius must be a number between 1e-75 and 1e75 (the "
-                                 f"certificate squares it), got {r!r}")
+        if isinstance(r, bool) or not isinstance(r, (int, float)) or not 1 / SCALE <= r <= SCALE:
+            raise ParameterError(f"{name}_set", f"radius must be a number between {1 / SCALE:g} and {SCALE:g} "
+                                 f"(the certificate squares it), got {r!r}")
         block.radius = float(r)
     if kind == "box":
         bounds = []
