@@ -262,6 +262,19 @@ def lazy_after_first(ora, k, m, first, first_gain, gains1):
     """Lazy greedy over all elements when round 0's pick `first` (the largest singleton, ties to the
     smaller id) and every element's exact gain once it is chosen (`gains1`) are already known: the
     heap starts at round 1 with exact bounds. Returns (picks, gains, calls), calls from round 2 on."""
+    hb, hid, hr, size, picks, gains = _round1_start(gains1, first, first_gain, k)
+    r_max = picks.shape[0]
+    st = new_state(ora, m)
+    add(ora, first, st)
+    r, _, calls = _lazy_rounds(ora, st, hb, hid, hr, size, 1, r_max, picks, gains, np.empty((0, m), ora[2].dtype))
+    return picks[:r], gains[:r], calls
+
+
+@kernel
+def _round1_start(gains1, first, first_gain, k):
+    """Lazy greedy at round 1: the heap of every element but `first`, bounded by its exact gain once
+    `first` is chosen (exact for round 1), and the pick/gain arrays (min(k, n) long) holding round 0.
+    Returns (bounds, ids, rounds, size, picks, gains)."""
     n = gains1.shape[0]
     size = n - 1
     hb = np.empty(size)
@@ -274,49 +287,27 @@ def lazy_after_first(ora, k, m, first, first_gain, gains1):
             hid[c] = e
             c += 1
     _heapify(hb, hid, hr, size)
-    r_max = min(k, n)
-    picks = np.empty(r_max, dtype=np.int64)
-    gains = np.empty(r_max)
+    picks = np.empty(min(k, n), dtype=np.int64)
+    gains = np.empty(min(k, n))
     picks[0] = first
     gains[0] = first_gain
-    st = new_state(ora, m)
-    add(ora, first, st)
-    r, _, calls = _lazy_rounds(ora, st, hb, hid, hr, size, 1, r_max, picks, gains, np.empty((0, m), ora[2].dtype))
-    return picks[:r], gains[:r], calls
+    return hb, hid, hr, size, picks, gains
 
 
 @kernel
-def lazy_after_first_blocked(ora, k, m, first, first_gain, partial, width):
+def lazy_after_first_blocked(ora, k, m, first, first_gain, gains1, partial, width):
     """`lazy_after_first` for a dense facility location whose columns are cut into blocks of `width`,
-    with partial[e, b] = e's gain on block b after the first pick (updated here). A gain is the sum of
-    its blocks' gains in block order. When an element is re-evaluated, only the blocks whose state
-    changed since its last evaluation are recomputed, and of those only the ones where its gain was
-    not 0 already (the state only grows, so a block's gain only falls). With the columns in a
-    clustered order a pick changes the state in few blocks, so most re-evaluations read a small part
-    of the row. Same picks as `lazy_after_first` (gains equal up to the order of summation). Returns
-    (picks, gains, calls, blocks read); calls count re-evaluations from round 2 on, as there."""
+    with partial[e, b] = e's gain on block b after the first pick (updated here) and gains1[e] = the sum
+    of e's partials in block order: a gain is always that sum. When an element is re-evaluated, only
+    the blocks whose state changed since its last evaluation are recomputed, and of those only the ones
+    where its gain was not 0 already (the state only grows, so a block's gain only falls). With the
+    columns in a clustered order a pick changes the state in few blocks, so most re-evaluations read a
+    small part of the row. Same picks as `lazy_after_first` (gains equal up to the order of summation).
+    Returns (picks, gains, calls, blocks read); calls count re-evaluations from round 2 on, as there."""
     S = ora[2]
-    n = S.shape[0]
     nb = partial.shape[1]
-    size = n - 1
-    hb = np.empty(size)
-    hid = np.empty(size, dtype=np.int64)
-    hr = np.ones(size, dtype=np.int64)
-    c = 0
-    for e in range(n):
-        if e != first:
-            t = 0.0
-            for b in range(nb):
-                t += partial[e, b]
-            hb[c] = t
-            hid[c] = e
-            c += 1
-    _heapify(hb, hid, hr, size)
-    r_max = min(k, n)
-    picks = np.empty(r_max, dtype=np.int64)
-    gains = np.empty(r_max)
-    picks[0] = first
-    gains[0] = first_gain
+    hb, hid, hr, size, picks, gains = _round1_start(gains1, first, first_gain, k)
+    r_max = picks.shape[0]
     st = new_state(ora, m)
     changed = np.zeros(nb, dtype=np.int64)  # changed[b] = r: the state last grew in block b for round r
     _add_blocked(S[first], st, width, changed, 1)

@@ -105,7 +105,7 @@ def maximize(objective: Objective, k: int, *, algorithm: str = "lazy", eps: floa
         if objective.blocks is not None:
             width, partial = objective.blocks
             picks, gains, calls, reads = _k.lazy_after_first_blocked(ora, k, objective.m, first, singletons[first],
-                                                                     partial.copy(), width)
+                                                                     gains1, partial.copy(), width)
             extra["blocks_read"] = int(reads)
         else:
             picks, gains, calls = _k.lazy_after_first(ora, k, objective.m, first, singletons[first], gains1)
