@@ -82,7 +82,8 @@ def resolve_variant(problem, variant: str, force: bool = False) -> tuple[str, di
     is at most 2 L_F, as for least squares and symmetric affine operators: their steps scale with
     1/L_coco, which for strongly-but-barely monotone saddles (L_coco ~ L_F^2 / mu) is hopelessly small.
     auto: vr-halpern if so, else vr-inexact, or deterministic halpern-ppa with fewer than AUTO_VR_MIN_N
-    components; halpern: on the forward-backward map if so, else on an inexact resolvent. vr-halpern on a problem that is not cocoercive is refused unless `force`."""
+    components; halpern: on the forward-backward map if so, else on an inexact resolvent. vr-halpern on
+    a problem that is not cocoercive is refused unless `force`."""
     if variant not in VARIANTS:
         raise ParameterError("variant", f"must be one of {', '.join(VARIANTS)}; got {variant!r}")
     if variant not in ("auto", "halpern", "vr-halpern"):

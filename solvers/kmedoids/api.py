@@ -446,9 +446,9 @@ def _check_overflow(loss, dtype, w):
     if np.dtype(dtype) == np.float32:
         raise ParameterError("dtype", "the total deviation overflows: float32 dissimilarities stop at 3.4e38; use "
                              "float64 or rescale the data")
+    what = "dissimilarities times weights" if w.shape[0] else "dissimilarities"
     raise ParameterError("weights" if w.shape[0] else "metric",
-                         "the total deviation overflows float64 (dissimilarities" + (" times weights" if w.shape[0]
-                                                                                    else "") + "); rescale the data")
+                         f"the total deviation overflows float64 (a sum of {what}); rescale the data")
 
 
 # -------------------------------------------------------------------------------------------- CLARA
