@@ -259,7 +259,8 @@ def generate(
                            ] = Format.csv,
 ):
     """Write an incoherent rank-k matrix with unit-RMS entries, |Omega| = c N k ln N of its entries observed
-    uniformly at random, a held-out test set (min(|Omega|/10, 200000) other entries) and the truth. Prints a
+    uniformly at random, a held-out test set (min(|Omega|/10, 200000) other entries, at least 1 while any
+    remain) and the truth. Prints a
     JSON summary (files, sizes, incoherence mu of both factors, degrees-of-freedom ratio)."""
     from optsuite.problems import completion as problem_io
     from optsuite.problems import io

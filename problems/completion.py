@@ -580,8 +580,13 @@ def generate(m: int, n: int, rank: int, c: float, *, noise: float = 0.0, kappa: 
     total = m * n
     count = observation_count(m, n, rank, c)
     if count < 1:
+        if max(m, n) == 1:
+            raise ParameterError("m", "a 1 x 1 matrix observes C N k ln N = 0 entries (N = max(m, n) = 1, ln 1 = 0); "
+                                 "use m or n >= 2")
         raise ParameterError("c", f"gives {count} observed entries; raise --c")
-    tests = min(count // 10, 200_000) if test_size is None else int(test_size)
+    # at least one test entry while unobserved entries remain (count // 10 was 0 for tiny matrices,
+    # which wrote an empty test file that check and solve then refuse)
+    tests = min(max(1, count // 10), 200_000, max(0, total - count)) if test_size is None else int(test_size)
     if count + tests > total:
         raise ParameterError("c", f"asks for {count} observed + {tests} test entries but the {m} x {n} matrix has "
                              f"only {total}; lower --c")

@@ -248,3 +248,12 @@ def test_write_generated(tmp_path):
     with np.load(paths[2]) as z:
         assert json.loads(str(z["meta"]))["rank"] == 2
     assert mc.load(paths[1]).nnz == d["test_values"].shape[0]
+
+
+def test_generate_small_matrices_get_a_test_entry_and_1x1_a_clear_error():
+    """count // 10 test entries was 0 for a 2 x 2 matrix (an empty test file that check and solve then
+    refuse); a 1 x 1 matrix asked to raise --c although C N k ln N = 0 for any C."""
+    d = mc.generate(2, 2, 1, 1.0, seed=0)
+    assert d["test_values"].shape[0] >= 1 and d["values"].shape[0] + d["test_values"].shape[0] <= 4
+    with pytest.raises(ParameterError, match="a 1 x 1 matrix observes"):
+        mc.generate(1, 1, 1, 1000.0, seed=0)
