@@ -149,6 +149,8 @@ def solve(
                              "--predict QUERY and --predictions OUT.csv go together")
     if predictions is not None:
         _run.check_out(predictions, (".csv",))
+    if predict is not None and str(predict) == "-" and str(data) == "-":
+        raise ParameterError("predict", "DATA is already read from stdin ('-'); give the query as a file")
     _run.refuse_overwriting_input(out, data, predict)
     for path in (out, predictions):
         _check_folder(path)

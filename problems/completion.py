@@ -120,7 +120,7 @@ def load_query(path, shape, *, one_based: bool = False):
         t = _read_csv(path, need_value=False)
         base = 1 if one_based else 0
     elif fmt == "mtx":
-        t = _read_mtx(path)
+        t = _read_mtx(path, need_value=False)
         base = 1
     else:
         t = _read_npz(path, need_value=False)
@@ -278,9 +278,10 @@ def _csv_columns(path, names, first_line, delim, need_value, line_no):
     return found
 
 
-def _read_mtx(path) -> _Triplets:
-    """Matrix Market coordinate, real or integer; symmetric and skew-symmetric are expanded; pattern,
-    complex and dense array files are refused (completion needs observed values)."""
+def _read_mtx(path, need_value: bool = True) -> _Triplets:
+    """Matrix Market coordinate, real or integer; symmetric and skew-symmetric are expanded; complex and
+    dense array files are refused, and pattern files (positions, no values) unless need_value is False
+    (a --predict query)."""
     if str(path) == "-":
         raise InputError(path, "stdin is read as CSV; save Matrix Market input to a file")
     _check_readable(path)
@@ -293,10 +294,10 @@ def _read_mtx(path) -> _Triplets:
     if layout != "coordinate":
         raise InputError(path, f"Matrix Market '{layout}' format lists every entry; completion needs the "
                          "'coordinate' format listing the observed entries", line=1)
-    if field == "pattern":
+    if field == "pattern" and need_value:
         raise InputError(path, "a 'pattern' Matrix Market file has positions but no values; completion needs "
                          "observed values ('real' or 'integer')", line=1)
-    if field not in ("real", "integer", "double"):
+    if field not in ("real", "integer", "double", "pattern"):
         raise InputError(path, f"Matrix Market field '{field}' is not supported; expected 'real' or 'integer'",
                          line=1)
     if symmetry not in ("general", "symmetric", "skew-symmetric"):

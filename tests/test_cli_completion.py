@@ -201,3 +201,20 @@ def test_observed_values_below_the_underflow_scale_are_refused(optsuite, tmp_pat
     path.write_text("0,0,1e-200\n0,1,2e-200\n1,0,3e-200\n1,1,6e-200\n")
     r = optsuite("solve", "completion", path, "--rank", "1")
     assert r.returncode == 2 and "the largest of the observed values is 6e-200" in r.stderr, r
+
+
+def test_pattern_matrix_market_is_a_query_not_data_and_stdin_once(optsuite, tmp_path):
+    """A pattern .mtx (positions, no values) was refused as a --predict query; as DATA it still is.
+    '-' for both DATA and --predict failed only after the solve."""
+    query = tmp_path / "q.mtx"
+    query.write_text("%%MatrixMarket matrix coordinate pattern general\n2 2 2\n1 2\n2 1\n")
+    data = tmp_path / "d.csv"
+    data.write_text("0,0,1\n0,1,2\n1,0,2\n1,1,4\n")
+    out = tmp_path / "p.csv"
+    r = optsuite("solve", "completion", data, "--rank", "1", "--predict", query, "--predictions", out, "-q")
+    assert r.returncode == 0 and out.read_text().splitlines()[0] == "row,col,prediction", r
+    assert len(out.read_text().splitlines()) == 3
+    r = optsuite("solve", "completion", query, "--rank", "1")
+    assert r.returncode == 2 and "'pattern' Matrix Market file has positions but no values" in r.stderr, r
+    r = optsuite("solve", "completion", "-", "--rank", "1", "--predict", "-", "--predictions", out)
+    assert r.returncode == 2 and "--predict: DATA is already read from stdin" in r.stderr, r
