@@ -219,6 +219,8 @@ def generate(
     _run.check_out(out, (".npz",))
     if truth is not None:
         _run.check_out(truth, (".json",))
+    if family is Family.matrix_game and game is Game.policeman and split is Split.components:
+        raise ParameterError("split", "the policeman game is one matrix: split it by rows or columns")
     single = family is Family.matrix_game and (game is Game.policeman or split in (Split.rows, Split.columns))
     if single and components is not None and components != dim:
         raise ParameterError("components", f"a matrix split by rows or columns has one component per row or "

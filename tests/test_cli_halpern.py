@@ -198,6 +198,7 @@ def test_malformed_solution_files(capsys, files, tmp_path, solution, message):
     (["--game", "policeman", "--dim", "20", "--components", "5"], "--components: a matrix split by rows or columns"),
     (["--family", "matrix-game", "--truth", "t.json"], "--truth: a game's solution is not known"),
     (["--game", "policeman", "--split", "components"], "--split: the policeman game is one matrix"),
+    (["--game", "policeman", "--split", "components", "--components", "2"], "--split: the policeman game is one"),
     (["--out", "p.csv"], "unknown output type '.csv'"),
     (["--family", "sudoku"], "Invalid value for '--family'"),
 ])
