@@ -149,16 +149,7 @@ def test_data_entirely_below_the_underflow_scale_is_refused(tmp_path):
     """Squares of values below ~1e-154 underflow to 0: distances, variances and norms would silently be
     0. A file whose largest magnitude is below io.MIN_SCALE (not all zero) is an input error; a tiny
     value among ordinary ones is fine, and all zeros stay each solver's business."""
-    from optsuite.problems import io
-    from optsuite.solvers.errors import InputError
-
-    tiny = tmp_path / "tiny.csv"
-    tiny.write_text("1e-200,2e-200\n3e-170,0\n")
     with pytest.raises(InputError, match="largest of the points is 3e-170"):
-        io.check_finite(io.read_table(tiny), "points")
-    mixed = tmp_path / "mixed.csv"
-    mixed.write_text("1e-200,2\n3,0\n")
-    io.check_finite(io.read_table(mixed), "points")
-    zeros = tmp_path / "zeros.csv"
-    zeros.write_text("0,0\n0,0\n")
-    io.check_finite(io.read_table(zeros), "points")
+        io.check_finite(io.read_table(_write(tmp_path, "tiny.csv", "1e-200,2e-200\n3e-170,0\n")), "points")
+    io.check_finite(io.read_table(_write(tmp_path, "mixed.csv", "1e-200,2\n3,0\n")), "points")
+    io.check_finite(io.read_table(_write(tmp_path, "zeros.csv", "0,0\n0,0\n")), "points")
